@@ -1,0 +1,215 @@
+"""HTTP header vocabulary for CORS: token lists, header-name patterns, bounded request-header
+parsing and ``Vary`` merging.
+
+Everything that looks at request data here is bounded: ``Access-Control-Request-Headers`` longer than
+:data:`MAX_ACRH_LENGTH` is refused before it is split, because some peers spend milliseconds per
+request splitting an 8 KiB header of commas.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+Header = tuple[str, str]
+HeaderList = list[Header]
+
+# RFC 9110 section 5.6.2: token = 1*tchar.
+TOKEN_RE = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+
+MAX_METHOD_LENGTH = 64
+MAX_ACRH_LENGTH = 4096
+"""Longer ``Access-Control-Request-Headers`` fail the preflight in constant time. Browsers send one
+lowercase name per non-safelisted header the page set; 4 KiB is over a hundred such names."""
+
+# Fetch, "forbidden request-header": a page can never set these, so allowing them does nothing and
+# usually shows a misunderstanding (cookies travel by ``supports_credentials``, not by a header).
+FORBIDDEN_REQUEST_HEADERS = frozenset(
+    {
+        "accept-charset",
+        "accept-encoding",
+        "access-control-request-headers",
+        "access-control-request-method",
+        "access-control-request-private-network",
+        "connection",
+        "content-length",
+        "cookie",
+        "cookie2",
+        "date",
+        "dnt",
+        "expect",
+        "host",
+        "keep-alive",
+        "origin",
+        "referer",
+        "set-cookie",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+        "via",
+    }
+)
+FORBIDDEN_REQUEST_PREFIXES = ("proxy-", "sec-")
+
+# Fetch, "forbidden response-header name": never exposed to a page, whatever the server says.
+FORBIDDEN_RESPONSE_HEADERS = frozenset({"set-cookie", "set-cookie2"})
+
+# A glob written where a regex was meant: ``X-Company-*``.
+_GLOB_HEADER_RE = re.compile(r"[A-Za-z0-9_\-]*\*[A-Za-z0-9_\-*]*")
+# Plain header names: tchar minus the characters that make a string a regular expression.
+_PLAIN_NAME_RE = re.compile(r"[!#%&'_`~0-9A-Za-z\-]+")
+_HEADER_REGEX_CHARS = frozenset("\\]?$^[()*+.|{}")
+
+
+def is_token(value: str) -> bool:
+    return TOKEN_RE.fullmatch(value) is not None
+
+
+def split_list(value: str) -> list[str]:
+    """Split a comma-separated option string into stripped, non-empty items."""
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def forbidden_request_header_reason(name: str) -> str | None:
+    lowered = name.lower()
+    if lowered in FORBIDDEN_REQUEST_HEADERS or lowered.startswith(FORBIDDEN_REQUEST_PREFIXES):
+        return (
+            "is a forbidden request header (Fetch): browsers never let a page set it, so "
+            "allowing it does nothing; remove it"
+            + (" (cookies are sent by supports_credentials=True)" if lowered.startswith("cookie") else "")
+        )
+    return None
+
+
+@dataclass(frozen=True)
+class HeaderMatcher:
+    """A compiled ``allow_headers`` option: ``*``, exact names (case-insensitive) and regexes."""
+
+    allow_any: bool
+    names: frozenset[str]
+    """Lowercase."""
+    patterns: tuple[re.Pattern[str], ...]
+    """Applied with ``fullmatch`` (case-insensitive when given as strings)."""
+
+    def allows(self, lowercase_name: str) -> bool:
+        if self.allow_any or lowercase_name in self.names:
+            return True
+        return any(pattern.fullmatch(lowercase_name) is not None for pattern in self.patterns)
+
+
+def parse_header_patterns(items: Iterable[object]) -> tuple[HeaderMatcher, list[tuple[object, str]]]:
+    """Compile ``allow_headers`` items; returns the matcher and ``(item, message)`` per bad item."""
+    allow_any = False
+    names: set[str] = set()
+    patterns: list[re.Pattern[str]] = []
+    errors: list[tuple[object, str]] = []
+    for item in items:
+        if isinstance(item, re.Pattern):
+            patterns.append(item)
+            continue
+        if not isinstance(item, str):
+            errors.append((item, "is not a header name; use strings or re.compile(...) patterns"))
+            continue
+        if item == "*":
+            allow_any = True
+            continue
+        if _PLAIN_NAME_RE.fullmatch(item):
+            reason = forbidden_request_header_reason(item)
+            if reason:
+                errors.append((item, reason))
+            else:
+                names.add(item.lower())
+            continue
+        if _GLOB_HEADER_RE.fullmatch(item):
+            errors.append(
+                (
+                    item,
+                    "looks like a glob, but header patterns are regular expressions; did you "
+                    f"mean {item.replace('*', '.*')!r}?",
+                )
+            )
+            continue
+        if any(char in _HEADER_REGEX_CHARS for char in item):
+            try:
+                patterns.append(re.compile(item, re.IGNORECASE))
+            except re.error as exc:
+                errors.append((item, f"is not a valid regular expression ({exc})"))
+            continue
+        errors.append((item, "is not a valid header name (RFC 9110 token), e.g. 'X-Requested-With'"))
+    return HeaderMatcher(allow_any, frozenset(names), tuple(patterns)), errors
+
+
+def parse_request_headers(value: str) -> list[str] | None:
+    """Parse ``Access-Control-Request-Headers`` into lowercase names, or None if it is malformed.
+
+    Browsers send ``a,b,c`` (lowercase, sorted, no spaces); proxies may add spaces or join several
+    header lines with ``, ``. Empty list elements are ignored (RFC 9110 section 5.6.1) but a value with
+    no name at all, a non-token name or a value over :data:`MAX_ACRH_LENGTH` is malformed.
+    """
+    if len(value) > MAX_ACRH_LENGTH:
+        return None
+    names = []
+    for item in value.lower().split(","):
+        name = item.strip(" \t")
+        if not name:
+            continue
+        if TOKEN_RE.fullmatch(name) is None:
+            return None
+        names.append(name)
+    return names or None
+
+
+def merge_vary(headers: Sequence[Header], names: Sequence[str]) -> HeaderList | None:
+    """Return a new header list with ``names`` merged into ``Vary``, or None if nothing changes.
+
+    The application's own ``Vary`` lines are folded into one; ``Vary: *`` is left alone; a name is
+    never repeated (case-insensitive).
+    """
+    vary_indexes = [i for i, (name, _) in enumerate(headers) if name.lower() == "vary"]
+    if not vary_indexes:
+        return [*headers, ("Vary", ", ".join(names))]
+    present = []
+    for i in vary_indexes:
+        present.extend(split_list(headers[i][1]))
+    lowered = {item.lower() for item in present}
+    if "*" in lowered:
+        return None
+    missing = [name for name in names if name.lower() not in lowered]
+    if not missing and len(vary_indexes) == 1:
+        return None
+    merged = ", ".join(present + missing)
+    first = vary_indexes[0]
+    result: HeaderList = []
+    for i, header in enumerate(headers):
+        if i == first:
+            result.append((header[0], merged))
+        elif i not in vary_indexes:
+            result.append(header)
+    return result
+
+
+def add_cors_headers(app_headers: HeaderList, extra: Sequence[Header], vary: str) -> HeaderList:
+    """The header list to hand the server: the application's, plus ``extra``, with ``vary`` merged.
+
+    Always a new list (the application may reuse its own list for every response), except when the
+    application set ``Access-Control-Allow-Origin`` itself: then its CORS headers win and its list is
+    passed on untouched, so exactly one ACAO ever leaves the middleware.
+    """
+    app_vary = False
+    for name, _ in app_headers:
+        lowered = name.lower()
+        if lowered == "access-control-allow-origin":
+            return app_headers
+        if lowered == "vary":
+            app_vary = True
+    if app_vary and vary:
+        merged = merge_vary(app_headers, split_list(vary))
+        result = list(app_headers) if merged is None else merged
+    else:
+        result = list(app_headers)
+        if vary:
+            result.append(("Vary", vary))
+    result.extend(extra)
+    return result

@@ -1,0 +1,142 @@
+"""The WSGI adapter: answer preflights, add CORS headers to everything else on covered paths.
+
+Everything about *what* to answer lives in :mod:`cors_wsgi.policy`, compiled once when the middleware
+is built. This module only reads the four request values CORS depends on from ``environ`` and applies
+the answer, following PEP 3333 to the letter:
+
+* the application's iterable is returned as is, so the body streams unbuffered and the server still
+  calls its ``close()``;
+* ``start_response`` is wrapped, not replaced: it may be called late (from inside iteration), with
+  ``exc_info`` (passed on, so the server can re-raise), and its ``write()`` callable is returned
+  unchanged;
+* the header list handed to the server is a new list per response: an application that reuses one
+  list object for every response is never mutated;
+* exceptions raised by the application propagate untouched, so debuggers and error reporters outside
+  the middleware still see them.
+
+What it cannot do: CORS is enforced by browsers. A rejected *simple* request (GET, form POST) still
+reaches the application; only the page is kept from reading the answer. Preflighted requests are
+stopped here, before the application runs.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, Callable
+
+from .headers import HeaderList, add_cors_headers
+from .policy import Answer, Decision, Policy, compile_policy
+
+if TYPE_CHECKING:  # pragma: no cover
+    from _typeshed import OptExcInfo
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+
+logger = logging.getLogger("cors_wsgi")
+_DEBUG = logging.DEBUG
+
+_NO_CONTENT = "204 No Content"
+_FORBIDDEN = "403 Forbidden"
+_FORBIDDEN_HEADERS = (("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", "0"))
+
+
+class CORSMiddleware:
+    """Add Cross-Origin Resource Sharing to a WSGI application.
+
+    - Preflights (``OPTIONS`` with ``Origin`` and ``Access-Control-Request-Method``) on a covered path
+      are answered here: ``204`` with the allow-headers when the policy allows the origin, method and
+      every requested header; ``403`` with no ``Access-Control-*`` header otherwise. The application is
+      not called (unless ``automatic_options=False``).
+    - Every other request on a covered path goes to the application; its response gets
+      ``Access-Control-Allow-Origin`` (and ``-Allow-Credentials``, ``-Expose-Headers``) when the origin
+      is allowed, and ``Vary: Origin`` whenever the answer depends on the origin.
+    - Paths no ``resources`` pattern covers pass through untouched.
+
+    Options are keyword-only and use flask-cors' names and defaults: ``resources``, ``origins``,
+    ``methods``, ``allow_headers``, ``expose_headers``, ``supports_credentials``, ``max_age``,
+    ``send_wildcard``, ``vary_header``, ``always_send``, ``automatic_options``,
+    ``intercept_exceptions``, ``allow_private_network``. See the README for each. An invalid
+    configuration raises :class:`~cors_wsgi.ConfigError` listing every problem.
+
+    ::
+
+        from cors_wsgi import CORSMiddleware
+
+        app.wsgi_app = CORSMiddleware(app.wsgi_app, origins=["https://app.example.com"])
+    """
+
+    def __init__(self, app: WSGIApplication, **options: Any) -> None:
+        self.app = app
+        self.policy: Policy = compile_policy(options)
+        self._lookup = self.policy.lookup
+        if logger.isEnabledFor(_DEBUG):
+            for path, resource in self.policy.table.rules:
+                logger.debug("CORS rule %r (%s): %r", path.source, path.kind, resource.settings)
+
+    def decide(self, method: str, path: str, headers: dict[str, str]) -> Decision:
+        """What this middleware does with such a request; pure, no WSGI needed."""
+        return self.policy.decide(method, path, headers)
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        resource = self._lookup(environ.get("PATH_INFO", ""))
+        if resource is None:
+            return self.app(environ, start_response)
+        origin: str | None = environ.get("HTTP_ORIGIN")
+        preflight = False
+        if origin is not None and environ.get("REQUEST_METHOD") == "OPTIONS":
+            method = environ.get("HTTP_ACCESS_CONTROL_REQUEST_METHOD")
+            if method is not None:
+                preflight = True
+                answer = resource.preflight(
+                    origin,
+                    method,
+                    environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS"),
+                    environ.get("HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK"),
+                )
+                if resource.automatic_options:
+                    self._log("preflight", environ, resource.pattern, answer)
+                    return _answer_preflight(answer, start_response)
+        if not preflight:
+            answer = resource.actual(origin)
+        self._log("preflight" if preflight else "request", environ, resource.pattern, answer)
+
+        extra = answer.headers
+        vary = answer.vary
+        intercept_exceptions = resource.intercept_exceptions
+
+        def cors_start_response(
+            status: str, headers: HeaderList, exc_info: OptExcInfo | None = None, /
+        ) -> Callable[[bytes], object]:
+            if intercept_exceptions or status[:1] != "5":
+                headers = add_cors_headers(headers, extra, vary)
+            if exc_info is None:
+                return start_response(status, headers)
+            return start_response(status, headers, exc_info)
+
+        return self.app(environ, cors_start_response)
+
+    @staticmethod
+    def _log(kind: str, environ: WSGIEnvironment, pattern: str, answer: Answer) -> None:
+        if logger.isEnabledFor(_DEBUG):
+            # %r throughout: request values may carry CR/LF (log injection, CVE-2024-1681).
+            logger.debug(
+                "%s %r %r from origin %r (rule %r): %s",
+                kind,
+                environ.get("REQUEST_METHOD"),
+                environ.get("PATH_INFO", ""),
+                environ.get("HTTP_ORIGIN"),
+                pattern,
+                answer.reason,
+            )
+
+
+def _answer_preflight(answer: Answer, start_response: StartResponse) -> Iterable[bytes]:
+    headers = list(answer.headers)
+    if answer.vary:
+        headers.append(("Vary", answer.vary))
+    if answer.allowed:
+        start_response(_NO_CONTENT, headers)
+    else:
+        headers.extend(_FORBIDDEN_HEADERS)
+        start_response(_FORBIDDEN, headers)
+    return []

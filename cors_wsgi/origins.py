@@ -1,0 +1,294 @@
+"""Origin patterns: parsing the ``origins`` option and matching a request's ``Origin`` against it.
+
+Browsers serialise an origin as ``scheme://host[:port]``: lowercase, no default port, no path, no
+trailing slash (WHATWG URL, "origin serialization"). The CORS check compares ``Access-Control-Allow-Origin``
+with the request's ``Origin`` byte for byte, so an allowed origin written any other way in the
+configuration could never match. That is why a misspelt origin is a configuration error here, with the
+corrected spelling, rather than a rule that silently never fires.
+
+Four forms are accepted, each compiled once:
+
+* ``*`` — every origin (``null`` included);
+* an exact origin — a hash-set lookup, O(1) in the number of origins;
+* ``https://*.example.com`` (any subdomain, any depth, never the apex) and ``http://localhost:*``
+  (any port) — translated into anchored regular expressions with no other wildcard positions, because
+  looser globs are how peers came to allow ``https://evilexample.com``;
+* regular expressions (``re.compile(...)`` or a string with regex characters) — matched against the
+  **whole** origin (``fullmatch``); peers that used ``re.match`` allowed
+  ``https://example.com.evil.net``.
+
+At request time an ``Origin`` longer than :data:`MAX_ORIGIN_LENGTH` or not shaped like a serialised
+origin is never allowed, whatever the patterns say, so nothing odd is ever reflected.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Union
+from urllib.parse import urlsplit
+
+MAX_ORIGIN_LENGTH = 300
+"""Longer ``Origin`` values are rejected before any lookup (a hash of a huge string is not free)."""
+
+DEFAULT_PORTS = {"http": "80", "https": "443", "ws": "80", "wss": "443", "ftp": "21"}
+
+# Characters that make a string a regular expression: flask-cors' guess, minus "*" (which we read as a
+# wildcard in the two positions we accept, and refuse elsewhere).
+REGEX_CHARS = frozenset("\\]?$^[()")
+
+_SCHEME = r"[a-z][a-z0-9+.\-]*"
+_LABEL = r"[a-z0-9_](?:[a-z0-9_\-]*[a-z0-9_])?"
+_HOSTNAME = rf"{_LABEL}(?:\.{_LABEL})*"
+_IPV6 = r"\[[0-9a-f:.]+\]"
+_PORT = r"[1-9][0-9]{0,4}|0"
+
+# The shape of a serialised origin, as browsers send it. Used on requests (bounded input) and to
+# validate exact origins in the configuration.
+ORIGIN_RE = re.compile(rf"(?P<scheme>{_SCHEME})://(?P<host>{_HOSTNAME}|{_IPV6})(?::(?P<port>{_PORT}))?")
+
+PatternLike = Union[str, "re.Pattern[str]"]
+
+
+def is_well_formed(origin: str) -> bool:
+    """Whether a request's ``Origin`` could have come from a browser (``null`` included)."""
+    if len(origin) > MAX_ORIGIN_LENGTH:
+        return False
+    return origin == "null" or ORIGIN_RE.fullmatch(origin) is not None
+
+
+@dataclass(frozen=True)
+class OriginMatcher:
+    """A compiled ``origins`` option. Immutable; :meth:`allows` is the only request-time entry point."""
+
+    allow_any: bool
+    exact: frozenset[str]
+    patterns: tuple[re.Pattern[str], ...]
+    """Wildcard forms and user regexes, all applied with ``fullmatch``."""
+    sources: tuple[str, ...]
+    """The configuration as written, for messages and ``explain``."""
+
+    def allows(self, origin: str) -> bool:
+        """Whether ``origin`` (a request header value) is allowed. Never raises, bounded cost."""
+        if len(origin) > MAX_ORIGIN_LENGTH:
+            return False
+        if origin in self.exact:  # exact entries are validated, so a hit is well formed
+            return True
+        if not (self.allow_any or self.patterns):
+            return False
+        if origin != "null" and ORIGIN_RE.fullmatch(origin) is None:
+            return False
+        if self.allow_any:
+            return True
+        return any(pattern.fullmatch(origin) is not None for pattern in self.patterns)
+
+    @property
+    def is_origin_independent(self) -> bool:
+        """True when every origin is allowed, so a wildcard answer is possible."""
+        return self.allow_any
+
+
+@dataclass(frozen=True)
+class ParsedOrigins:
+    """The result of parsing ``origins``: a matcher plus what was wrong or risky about the input."""
+
+    matcher: OriginMatcher
+    errors: tuple[tuple[str, str], ...]
+    """``(item, message)`` pairs for :class:`~cors_wsgi.errors.Problem`; the message names the fix."""
+    warnings: tuple[tuple[str, str], ...]
+    insecure_http: tuple[str, ...]
+    """Plain-http, non-loopback entries (risky with credentials)."""
+    matches_anything: tuple[str, ...]
+    """Entries that would allow any origin (``*`` or an over-broad regex)."""
+
+
+# Probes for "would this regex allow any website?": a random attacker origin over both schemes.
+_ANY_ORIGIN_PROBES = ("https://cors-wsgi-probe.invalid", "http://attacker-probe.invalid:8080", "null")
+
+_LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "[::1]"})
+
+
+def parse_origins(items: Iterable[PatternLike]) -> ParsedOrigins:
+    """Compile the ``origins`` option (already split into items) into an :class:`OriginMatcher`."""
+    allow_any = False
+    exact: list[str] = []
+    patterns: list[re.Pattern[str]] = []
+    sources: list[str] = []
+    errors: list[tuple[str, str]] = []
+    warnings: list[tuple[str, str]] = []
+    insecure: list[str] = []
+    anything: list[str] = []
+
+    for item in items:
+        if isinstance(item, re.Pattern):
+            sources.append(item.pattern)
+            if item.fullmatch("https://cors-wsgi-probe.invalid") or item.fullmatch("null"):
+                anything.append(item.pattern)
+            patterns.append(item)
+            continue
+        sources.append(item)
+        if item == "*":
+            allow_any = True
+            anything.append(item)
+            continue
+        kind, value, error = _classify(item)
+        if error is not None:
+            errors.append((item, error))
+            continue
+        if kind == "exact":
+            exact.append(item)
+        else:
+            assert value is not None
+            patterns.append(value)
+            if kind == "regex":
+                if any(value.fullmatch(probe) for probe in _ANY_ORIGIN_PROBES):
+                    anything.append(item)
+                hint = _unescaped_dot_hint(item)
+                if hint:
+                    warnings.append((item, hint))
+        if item.startswith("http://") and not _is_loopback(item):
+            insecure.append(item)
+
+    matcher = OriginMatcher(
+        allow_any=allow_any,
+        exact=frozenset(exact),
+        patterns=tuple(patterns),
+        sources=tuple(sources),
+    )
+    return ParsedOrigins(matcher, tuple(errors), tuple(warnings), tuple(insecure), tuple(anything))
+
+
+def _is_loopback(origin: str) -> bool:
+    match = ORIGIN_RE.fullmatch(origin.replace("*.", "x.").replace(":*", ""))
+    if match is None:
+        return False
+    host = match.group("host")
+    return host in _LOOPBACK_HOSTS or host.endswith(".localhost") or host.startswith("127.")
+
+
+def _classify(item: str) -> tuple[str, re.Pattern[str] | None, str | None]:
+    """Decide what an origin string is: ``("exact"|"wildcard"|"regex", compiled, error)``."""
+    if item == "null":
+        return (
+            "exact",
+            None,
+            (
+                "'null' is the origin of sandboxed iframes, file: pages and some redirects; any website "
+                "can produce it, so allowing it allows everyone. Remove it"
+            ),
+        )
+    if item in (".*", "^.*$", ".+"):
+        return "regex", None, "to allow every origin write '*' (or pass re.compile(...) for a real pattern)"
+    if item.lower().startswith("file:"):
+        return "exact", None, "file: pages send 'Origin: null', which any website can forge. Remove it"
+    if _is_exact(item):
+        return "exact", None, None
+    if "*" in item:
+        kind, compiled, error = _compile_wildcard(item)
+        if error is None or not any(char in REGEX_CHARS for char in item):
+            return kind, compiled, error
+    if any(char in REGEX_CHARS for char in item):
+        try:
+            return "regex", re.compile(item, re.IGNORECASE), None
+        except re.error as exc:
+            return (
+                "regex",
+                None,
+                (f"is not a valid regular expression ({exc}); escape the special characters or pass re.compile(...)"),
+            )
+    return "exact", None, _exact_origin_fix(item)
+
+
+def _is_exact(item: str) -> bool:
+    match = ORIGIN_RE.fullmatch(item)
+    if match is None or len(item) > MAX_ORIGIN_LENGTH:
+        return False
+    port = match.group("port")
+    return port is None or (DEFAULT_PORTS.get(match.group("scheme")) != port and int(port) <= 65535)
+
+
+def _compile_wildcard(item: str) -> tuple[str, re.Pattern[str] | None, str | None]:
+    """``scheme://*.domain[:port|:*]`` and ``scheme://host:*``; every other ``*`` is refused."""
+    scheme, sep, rest = item.partition("://")
+    subdomains = rest.startswith("*.")
+    host_port = rest[2:] if subdomains else rest
+    any_port = host_port.endswith(":*")
+    host_and_port = host_port[:-2] if any_port else host_port
+    candidate = f"{scheme}://{host_and_port}"
+    if sep and "*" not in host_and_port and (subdomains or any_port) and _is_exact(candidate):
+        match = ORIGIN_RE.fullmatch(candidate)
+        assert match is not None
+        host = match.group("host")
+        if subdomains and host.startswith("["):
+            return "wildcard", None, "an IPv6 address has no subdomains; list the origin exactly"
+        regex = re.escape(f"{scheme}://")
+        if subdomains:
+            regex += rf"(?:{_LABEL}\.)+"
+        regex += re.escape(host)
+        if any_port:
+            regex += rf"(?::(?:{_PORT}))?"
+        elif match.group("port"):
+            regex += re.escape(":" + match.group("port"))
+        return "wildcard", re.compile(regex), None
+    return "wildcard", None, _wildcard_fix(item)
+
+
+def _wildcard_fix(item: str) -> str:
+    allowed = (
+        "'*' is accepted alone, as a leading '*.' label (https://*.example.com) or as a ':*' port (http://localhost:*)"
+    )
+    regex_hint = "for any other shape pass re.compile(...) with a pattern that matches the whole origin"
+    scheme = item.split("://")[0].lower() if "://" in item else "https"
+    if not re.fullmatch(_SCHEME, scheme):
+        scheme = "https"
+    tail = item.rsplit("*", 1)[-1].lstrip(".").split("/")[0].lower()
+    domain, _, port = tail.partition(":")
+    if re.fullmatch(_HOSTNAME, domain) and "." in domain and (not port or port.isdigit()):
+        suggestion = f"{scheme}://*.{domain}" + (f":{port}" if port else "")
+        return f"{allowed}; did you mean '{suggestion}'? ({regex_hint})"
+    return f"{allowed}; {regex_hint}"
+
+
+def _exact_origin_fix(item: str) -> str:
+    """Explain why ``item`` is not an origin as browsers send it, and suggest the spelling that is."""
+    suggestion = suggest_origin(item)
+    reason = "is not an origin as browsers send it (scheme://host[:port], lowercase, no default port, no path)"
+    if "@" in item.split("://", 1)[-1].split("/", 1)[0]:
+        reason = "has user information, which never appears in an Origin header"
+    if suggestion is not None and suggestion != item:
+        return f"{reason}; did you mean '{suggestion}'?"
+    return reason
+
+
+def suggest_origin(item: str) -> str | None:
+    """The serialised origin a browser would send for a URL-ish string, or None if there is none."""
+    text = item.strip()
+    if "://" not in text:
+        host = text.split("/")[0]
+        scheme = "http" if host.split(":")[0] in ("localhost", "127.0.0.1") else "https"
+        text = f"{scheme}://{text}"
+    try:
+        parts = urlsplit(text)
+        hostname = parts.hostname
+        port = parts.port
+    except ValueError:
+        return None
+    if not parts.scheme or not hostname:
+        return None
+    scheme = parts.scheme.lower()
+    host = f"[{hostname}]" if ":" in hostname else hostname.lower().rstrip(".")
+    origin = f"{scheme}://{host}"
+    if port is not None and DEFAULT_PORTS.get(scheme) != str(port):
+        origin += f":{port}"
+    return origin if _is_exact(origin) else None
+
+
+def _unescaped_dot_hint(pattern: str) -> str | None:
+    """Warn about ``example.com`` inside a regex: the dot matches any character (``exampleXcom``)."""
+    if re.search(r"(?<![\\\[])[A-Za-z0-9]\.[A-Za-z]", pattern.replace("\\\\", "")):
+        return (
+            "this regular expression has an unescaped '.', which matches any character "
+            "(so 'example.com' also matches 'examplexcom'); write '\\.'"
+        )
+    return None

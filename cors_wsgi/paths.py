@@ -1,0 +1,152 @@
+"""Path patterns for ``resources``: which rule, if any, covers a request's ``PATH_INFO``.
+
+The peers' path bugs (flask-cors CVE-2024-6866, -6844, -6839; CVE-2020-25032) all came from matching a
+*transformed* path or from the wrong rule winning. So here:
+
+* the path is ``PATH_INFO`` exactly as the WSGI server provides it: no second percent-decoding, ``+`` is
+  a plus, case-sensitive, ``../`` not collapsed; ``SCRIPT_NAME`` is not part of it;
+* a pattern must cover the **whole** path, except that a trailing ``*`` directly after a literal
+  character or ``/`` means "any rest of the path" and a trailing ``/*`` also covers the bare prefix
+  (``/api/*`` covers ``/api`` but not ``/apiary``);
+* when several patterns cover a path the most specific wins, in flask-cors ≥ 6.0.1's order: literal
+  paths first, then compiled regexes, then regex strings, each by more ``/`` then by length.
+
+Literal paths are a dict lookup and ``prefix*`` patterns a ``startswith``; only real regexes run the
+regex engine per request.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Callable, Generic, TypeVar, Union
+
+PathPattern = Union[str, "re.Pattern[str]"]
+T = TypeVar("T")
+
+# flask-cors' "probably a regex" characters: anything else is a literal path.
+PATH_REGEX_CHARS = frozenset("*\\]?$^[()")
+_REGEX_META = frozenset(".^$*+?{}[]\\|()")
+
+
+def pattern_text(pattern: PathPattern) -> str:
+    return pattern.pattern if isinstance(pattern, re.Pattern) else pattern
+
+
+def to_wsgi_str(text: str) -> str:
+    """Encode a pattern the way PEP 3333 servers decode ``PATH_INFO`` (UTF-8 bytes read as latin-1),
+    so ``"/café"`` in the configuration matches the request for ``/caf%C3%A9``."""
+    try:
+        return text.encode("utf-8").decode("latin-1")
+    except UnicodeEncodeError:  # lone surrogates: leave as written, it simply never matches
+        return text
+
+
+@dataclass(frozen=True)
+class CompiledPath:
+    """How one ``resources`` pattern matches: ``literal`` (==), ``prefix`` or ``regex`` (fullmatch)."""
+
+    source: str
+    kind: str
+    literal: str = ""
+    """For ``literal``: the path. For ``prefix``: the prefix."""
+    bare_prefix: bool = False
+    """For ``prefix`` from a trailing ``/*``: the prefix itself (``/api``) is covered too, and
+    otherwise only paths continuing with ``/``."""
+    regex: re.Pattern[str] | None = None
+
+    def matches(self, path: str) -> bool:
+        if self.kind == "literal":
+            return path == self.literal
+        if self.kind == "prefix":
+            if self.bare_prefix:
+                return path == self.literal or path.startswith(self.literal + "/")
+            return path.startswith(self.literal)
+        assert self.regex is not None
+        return self.regex.fullmatch(path) is not None
+
+    def sort_key(self, compiled_pattern: bool) -> tuple[int, int, int, int]:
+        if self.kind == "literal":
+            group = (0, 0)
+        elif compiled_pattern:
+            group = (1, 0)
+        else:
+            group = (1, 1)
+        return (*group, -self.source.count("/"), -len(self.source))
+
+
+def compile_path(pattern: PathPattern) -> tuple[CompiledPath | None, str | None]:
+    """Compile one pattern; returns ``(compiled, None)`` or ``(None, error message)``."""
+    if isinstance(pattern, re.Pattern):
+        return CompiledPath(pattern.pattern, "regex", regex=pattern), None
+    if not isinstance(pattern, str):
+        return None, f"{pattern!r} is not a path pattern; use a string or re.compile(...)"
+    if pattern in ("*", "/*", ""):
+        if pattern == "":
+            return None, "an empty path pattern covers nothing; did you mean r'/*'?"
+        return CompiledPath(pattern, "prefix", literal="", bare_prefix=True), None
+    text = to_wsgi_str(pattern)
+    if not any(char in PATH_REGEX_CHARS for char in text):
+        return CompiledPath(pattern, "literal", literal=text), None
+    if text.endswith("*") and _is_literal_star_position(text):
+        body, bare = (text[:-2], True) if text.endswith("/*") else (text[:-1], False)
+        if not any(char in _REGEX_META for char in body):
+            return CompiledPath(pattern, "prefix", literal=body, bare_prefix=bare), None
+        regex_text = body + ("(?:/.*)?" if bare else ".*")
+    else:
+        regex_text = text
+    try:
+        return CompiledPath(pattern, "regex", regex=re.compile(regex_text, re.DOTALL)), None
+    except re.error as exc:
+        return None, f"{pattern!r} is not a valid regular expression ({exc}); escape it or use re.compile"
+
+
+def _is_literal_star_position(text: str) -> bool:
+    """True when the final ``*`` follows a literal character or ``/`` (not a regex atom like ``.``,
+    ``)``, ``]``, or an escaped ``\\*``)."""
+    if len(text) < 2:
+        return False
+    before = text[-2]
+    if before in _REGEX_META:
+        return False
+    # An odd number of backslashes before the star escapes it; one before the previous char escapes
+    # that char (``\\d*`` is a regex quantifier on a class).
+    backslashes = len(text[:-2]) - len(text[:-2].rstrip("\\"))
+    return backslashes % 2 == 0
+
+
+class PathTable(Generic[T]):
+    """Ordered path rules, most specific first, each carrying a value (the compiled resource policy)."""
+
+    __slots__ = ("_literals", "_ordered", "rules")
+
+    def __init__(self, rules: Iterable[tuple[CompiledPath, bool, T]]) -> None:
+        ordered = sorted(rules, key=lambda rule: rule[0].sort_key(rule[1]))
+        self.rules: tuple[tuple[CompiledPath, T], ...] = tuple((path, value) for path, _, value in ordered)
+        literals: dict[str, T] = {}
+        for path, value in self.rules:
+            if path.kind == "literal":
+                literals.setdefault(path.literal, value)
+        self._literals = literals
+        # Literals sort first, so a literal hit is always the winning rule.
+        self._ordered: tuple[tuple[Callable[[str], bool], T], ...] = tuple(
+            (path.matches, value) for path, value in self.rules if path.kind != "literal"
+        )
+
+    def lookup(self, path: str) -> T | None:
+        """The value of the most specific rule covering ``path``, or None."""
+        value = self._literals.get(path)
+        if value is not None:
+            return value
+        for matches, candidate in self._ordered:
+            if matches(path):
+                return candidate
+        return None
+
+    def lookup_rule(self, path: str) -> tuple[CompiledPath, T] | None:
+        """Like :meth:`lookup`, with the winning pattern (for logs and explanations)."""
+        for rule in self.rules:
+            if rule[0].matches(path):
+                return rule
+        return None

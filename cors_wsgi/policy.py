@@ -1,0 +1,243 @@
+"""The compiled, immutable CORS policy: (method, path, request headers) -> which headers to send.
+
+Nothing here knows about WSGI. :func:`compile_policy` validates the options (all problems at once) and
+precomputes every constant header; per request, :meth:`ResourcePolicy.actual` and
+:meth:`ResourcePolicy.preflight` only do lookups and fill in the request's own origin and header names
+once they have matched the policy. :meth:`Policy.decide` is the same logic behind a plain function of
+the request, for tests, logs and tooling; the middleware calls the very methods it calls, so the two
+cannot disagree.
+
+Protocol references are to the WHATWG Fetch standard ("CORS protocol", "CORS check", "CORS-preflight
+fetch", "CORS protocol and HTTP caches").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+from .config import DEFAULTS, Collector, Settings, build_settings, normalise_options, parse_resources
+from .errors import ConfigError, warn
+from .headers import MAX_METHOD_LENGTH, TOKEN_RE, Header, parse_request_headers
+from .paths import CompiledPath, PathTable, compile_path, pattern_text
+
+ACAO = "Access-Control-Allow-Origin"
+ACAC = "Access-Control-Allow-Credentials"
+ACAM = "Access-Control-Allow-Methods"
+ACAH = "Access-Control-Allow-Headers"
+ACEH = "Access-Control-Expose-Headers"
+ACMA = "Access-Control-Max-Age"
+ACAPN = "Access-Control-Allow-Private-Network"
+
+VARY_ACTUAL = "Origin"
+VARY_PREFLIGHT = "Origin, Access-Control-Request-Method, Access-Control-Request-Headers"
+
+# Fetch: CORS-safelisted methods never need to appear in Access-Control-Allow-Methods.
+SAFELISTED_METHODS = frozenset({"GET", "HEAD", "POST"})
+
+
+class Answer(NamedTuple):
+    """What the policy says about one request.
+
+    ``headers`` are the CORS headers to add (empty when rejected); ``vary`` is the ``Vary`` value to
+    merge (``""`` for none); ``reason`` says why, for logs.
+    """
+
+    allowed: bool
+    headers: tuple[Header, ...]
+    vary: str
+    reason: str
+
+
+class ResourcePolicy:
+    """The compiled options of one ``resources`` rule. Immutable after construction."""
+
+    __slots__ = (
+        "_acam",
+        "_allowed_tail",
+        "_allows_header",
+        "_allows_origin",
+        "_methods",
+        "_no_origin",
+        "_preflight_tail",
+        "_private_network",
+        "_rejected",
+        "_vary_actual",
+        "_vary_preflight",
+        "_wildcard",
+        "_wildcard_answer",
+        "automatic_options",
+        "intercept_exceptions",
+        "pattern",
+        "settings",
+    )
+
+    def __init__(self, pattern: str, settings: Settings) -> None:
+        self.pattern = pattern
+        self.settings = settings
+        self.automatic_options = settings.automatic_options
+        self.intercept_exceptions = settings.intercept_exceptions
+        self._allows_origin = settings.origins.allows
+        self._allows_header = settings.allow_headers.allows
+        # config refuses "*" with credentials, so a wildcard answer is never credentialed
+        self._wildcard = settings.origins.allow_any and settings.send_wildcard
+
+        expose: tuple[Header, ...] = ((ACEH, ", ".join(settings.expose_headers)),) if settings.expose_headers else ()
+        credentials: tuple[Header, ...] = ((ACAC, "true"),) if settings.supports_credentials else ()
+        self._allowed_tail = credentials + expose
+        wildcard_headers = ((ACAO, "*"), *expose)
+
+        self._methods = None if settings.methods is None else frozenset(settings.methods)
+        self._acam = None if settings.methods is None else ", ".join(settings.methods)
+        max_age: tuple[Header, ...] = () if settings.max_age is None else ((ACMA, str(settings.max_age)),)
+        self._preflight_tail = credentials + max_age
+        self._private_network = settings.allow_private_network
+        self._vary_preflight = VARY_PREFLIGHT if settings.vary_header else ""
+
+        # Fetch, "CORS protocol and HTTP caches": a response whose CORS headers depend on Origin
+        # needs "Vary: Origin", including responses to requests without one. Only "always *" does not.
+        constant = self._wildcard and settings.always_send
+        self._vary_actual = VARY_ACTUAL if settings.vary_header and not constant else ""
+        vary = self._vary_actual
+        if settings.always_send and settings.origins.allow_any and not settings.supports_credentials:
+            self._no_origin = Answer(True, wildcard_headers, vary, "no Origin header; always_send answers '*'")
+        else:
+            self._no_origin = Answer(False, (), vary, "no Origin header: not a CORS request")
+        self._wildcard_answer = Answer(True, wildcard_headers, vary, "every origin allowed; send_wildcard answers '*'")
+        self._rejected = Answer(False, (), vary, "origin not allowed")
+
+    def actual(self, origin: str | None) -> Answer:
+        """The answer to a request that is not a preflight (``origin`` is the ``Origin`` header)."""
+        if origin is None:
+            return self._no_origin
+        if self._wildcard:
+            return self._wildcard_answer
+        if self._allows_origin(origin):
+            return Answer(True, ((ACAO, origin), *self._allowed_tail), self._vary_actual, "origin allowed")
+        return self._rejected
+
+    def preflight(
+        self,
+        origin: str,
+        method: str,
+        request_headers: str | None,
+        private_network: str | None = None,
+    ) -> Answer:
+        """The answer to a preflight: ``OPTIONS`` with ``Origin`` and ``Access-Control-Request-Method``.
+
+        On failure nothing but ``Vary`` is returned: a failed preflight must not disclose the policy.
+        """
+        vary = self._vary_preflight
+        if not self._allows_origin(origin):  # also refuses malformed and empty origins
+            return Answer(False, (), vary, "origin not allowed")
+        if len(method) > MAX_METHOD_LENGTH or TOKEN_RE.fullmatch(method) is None:
+            return Answer(False, (), vary, "malformed Access-Control-Request-Method")
+        names: list[str] | None = None
+        if request_headers is not None:
+            names = parse_request_headers(request_headers)
+            if names is None:
+                return Answer(False, (), vary, "malformed or oversized Access-Control-Request-Headers")
+            for name in names:
+                if not self._allows_header(name):
+                    return Answer(False, (), vary, f"request header {name!r} not allowed")
+        methods = self._methods
+        if not (methods is None or method in methods or (method in SAFELISTED_METHODS and not names)):
+            return Answer(False, (), vary, f"method {method!r} not allowed")
+
+        allow_origin = "*" if self._wildcard else origin
+        headers: list[Header] = [(ACAO, allow_origin), (ACAM, self._acam or method)]
+        if names:
+            headers.append((ACAH, ", ".join(dict.fromkeys(names))))
+        headers.extend(self._preflight_tail)
+        if self._private_network and private_network == "true":
+            headers.append((ACAPN, "true"))
+        return Answer(True, tuple(headers), vary, "preflight allowed")
+
+
+# ------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The middleware's decision for one request, as plain data."""
+
+    kind: str
+    """``"path not covered"``, ``"not CORS"``, ``"preflight"`` or ``"actual"``."""
+    resource: str | None
+    """The ``resources`` pattern that applied."""
+    allowed: bool
+    reason: str
+    status: int | None = None
+    """For a preflight the middleware answers itself: 204 or 403; otherwise the application decides."""
+    headers: tuple[Header, ...] = field(default=())
+    """The headers the middleware adds (``Vary`` shown as its own header; it is merged in practice)."""
+
+
+class Policy:
+    """All resource rules, most specific first. Immutable; shared safely between threads."""
+
+    __slots__ = ("lookup", "table")
+
+    def __init__(self, table: PathTable[ResourcePolicy]) -> None:
+        self.table = table
+        self.lookup = table.lookup
+        """``lookup(path) -> ResourcePolicy | None``: the rule covering ``PATH_INFO``."""
+
+    def decide(self, method: str, path: str, headers: Mapping[str, str]) -> Decision:
+        """What the middleware does with a request, given its method, ``PATH_INFO`` and headers
+        (names in any case)."""
+        resource = self.lookup(path)
+        if resource is None:
+            return Decision("path not covered", None, False, "no resources pattern covers the path")
+        lowered = {name.lower(): value for name, value in headers.items()}
+        origin = lowered.get("origin")
+        acrm = lowered.get("access-control-request-method")
+        if method == "OPTIONS" and origin is not None and acrm is not None:
+            answer = resource.preflight(
+                origin,
+                acrm,
+                lowered.get("access-control-request-headers"),
+                lowered.get("access-control-request-private-network"),
+            )
+            status = (204 if answer.allowed else 403) if resource.automatic_options else None
+            kind = "preflight"
+        else:
+            answer = resource.actual(origin)
+            status = None
+            kind = "not CORS" if origin is None else "actual"
+        shown = answer.headers + ((("Vary", answer.vary),) if answer.vary else ())
+        return Decision(kind, resource.pattern, answer.allowed, answer.reason, status, shown)
+
+
+def compile_policy(options: Mapping[str, Any]) -> Policy:
+    """Validate ``options`` (flask-cors names) and compile them; raise :class:`ConfigError` listing
+    every problem, and emit a :class:`~cors_wsgi.errors.CORSConfigWarning` for each risky setting.
+
+    Precedence, as in flask-cors: a ``resources`` entry's own options > ``options`` > defaults.
+    """
+    out = Collector()
+    given = normalise_options(options, "", out)
+    defaults = normalise_options({k: v for k, v in DEFAULTS.items() if k not in options}, "", out)
+    base = {**defaults, **given}
+    entries = parse_resources(options.get("resources", DEFAULTS["resources"]), out)
+
+    rules: list[tuple[CompiledPath, bool, ResourcePolicy]] = []
+    for pattern, overrides in entries:
+        shown = pattern_text(pattern) if isinstance(pattern, (str, re.Pattern)) else pattern
+        compiled, error = compile_path(pattern)
+        if compiled is None:
+            out.error("resources", shown, error or "is not a path pattern")
+            continue
+        where = f"resources[{shown!r}]."
+        own = normalise_options(overrides, where, out)
+        settings = build_settings({**base, **own}, frozenset(overrides), where, out)
+        if settings is not None:
+            rules.append((compiled, isinstance(pattern, re.Pattern), ResourcePolicy(compiled.source, settings)))
+
+    if out.problems:
+        raise ConfigError(out.problems)
+    for option, value, message in out.warnings:
+        warn(option, value, message)
+    return Policy(PathTable(rules))
