@@ -326,6 +326,7 @@ def _methods(label: str, value: object, out: Collector) -> tuple[bool, Any]:
     if items is None:
         return False, None
     methods: list[str] = []
+    any_method = False
     ok = True
     for item in items:
         if not isinstance(item, str):
@@ -333,7 +334,8 @@ def _methods(label: str, value: object, out: Collector) -> tuple[bool, Any]:
             ok = False
             continue
         if item == "*":
-            return ok, None
+            any_method = True
+            continue
         method = item.upper()
         if not is_token(method):
             out.error(label, item, "is not a valid HTTP method name (RFC 9110 token), e.g. 'PUT'")
@@ -343,7 +345,7 @@ def _methods(label: str, value: object, out: Collector) -> tuple[bool, Any]:
             ok = False
         elif method not in methods:
             methods.append(method)
-    return ok, tuple(methods)
+    return ok, None if any_method else tuple(methods)
 
 
 def _allow_headers(label: str, value: object, out: Collector) -> tuple[bool, Any]:

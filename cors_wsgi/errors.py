@@ -9,6 +9,8 @@ enough. Legal but risky settings are reported once, at construction, as :class:`
 
 from __future__ import annotations
 
+import os
+import sys
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -57,12 +59,10 @@ def warn(option: str, value: object, message: str) -> None:
 
 def _user_stacklevel() -> int:
     """How many frames up the first frame outside this package is, for ``warnings.warn``."""
-    import sys
-
+    package_dir = os.path.dirname(os.path.abspath(__file__)) + os.sep
     frame = sys._getframe(1)
     level = 1
-    package_dir = __file__.rsplit("/", 1)[0].rsplit("\\", 1)[0]
-    while frame is not None and frame.f_code.co_filename.startswith(package_dir):
-        frame = frame.f_back  # type: ignore[assignment]
+    while frame.f_back is not None and os.path.abspath(frame.f_code.co_filename).startswith(package_dir):
+        frame = frame.f_back
         level += 1
     return level

@@ -22,7 +22,7 @@ stopped here, before the application runs.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Callable
 
 from .headers import HeaderList, add_cors_headers
@@ -73,7 +73,7 @@ class CORSMiddleware:
             for path, resource in self.policy.table.rules:
                 logger.debug("CORS rule %r (%s): %r", path.source, path.kind, resource.settings)
 
-    def decide(self, method: str, path: str, headers: dict[str, str]) -> Decision:
+    def decide(self, method: str, path: str, headers: Mapping[str, str]) -> Decision:
         """What this middleware does with such a request; pure, no WSGI needed."""
         return self.policy.decide(method, path, headers)
 

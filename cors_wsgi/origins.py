@@ -51,13 +51,6 @@ ORIGIN_RE = re.compile(rf"(?P<scheme>{_SCHEME})://(?P<host>{_HOSTNAME}|{_IPV6})(
 PatternLike = Union[str, "re.Pattern[str]"]
 
 
-def is_well_formed(origin: str) -> bool:
-    """Whether a request's ``Origin`` could have come from a browser (``null`` included)."""
-    if len(origin) > MAX_ORIGIN_LENGTH:
-        return False
-    return origin == "null" or ORIGIN_RE.fullmatch(origin) is not None
-
-
 @dataclass(frozen=True)
 class OriginMatcher:
     """A compiled ``origins`` option. Immutable; :meth:`allows` is the only request-time entry point."""
@@ -82,11 +75,6 @@ class OriginMatcher:
         if self.allow_any:
             return True
         return any(pattern.fullmatch(origin) is not None for pattern in self.patterns)
-
-    @property
-    def is_origin_independent(self) -> bool:
-        """True when every origin is allowed, so a wildcard answer is possible."""
-        return self.allow_any
 
 
 @dataclass(frozen=True)
