@@ -318,7 +318,7 @@ def _origins(label: str, value: object, out: Collector) -> tuple[bool, Any]:
         out.warn(label, item, message)
     if not items:
         out.warn(label, value, "is empty, so no origin is allowed on these paths")
-    return not parsed.errors, parsed
+    return True, parsed  # partial on error, so cross-option checks still run; errors are recorded
 
 
 def _methods(label: str, value: object, out: Collector) -> tuple[bool, Any]:
@@ -327,11 +327,9 @@ def _methods(label: str, value: object, out: Collector) -> tuple[bool, Any]:
         return False, None
     methods: list[str] = []
     any_method = False
-    ok = True
     for item in items:
         if not isinstance(item, str):
             out.error(label, item, "methods are plain names like 'PUT', not patterns")
-            ok = False
             continue
         if item == "*":
             any_method = True
@@ -339,13 +337,11 @@ def _methods(label: str, value: object, out: Collector) -> tuple[bool, Any]:
         method = item.upper()
         if not is_token(method):
             out.error(label, item, "is not a valid HTTP method name (RFC 9110 token), e.g. 'PUT'")
-            ok = False
         elif method in FORBIDDEN_METHODS:
             out.error(label, item, "is a forbidden method (Fetch): browsers never send it; remove it")
-            ok = False
         elif method not in methods:
             methods.append(method)
-    return ok, None if any_method else tuple(methods)
+    return True, None if any_method else tuple(methods)
 
 
 def _allow_headers(label: str, value: object, out: Collector) -> tuple[bool, Any]:
@@ -355,7 +351,7 @@ def _allow_headers(label: str, value: object, out: Collector) -> tuple[bool, Any
     matcher, errors = parse_header_patterns(items)
     for item, message in errors:
         out.error(label, item, message)
-    return not errors, matcher
+    return True, matcher
 
 
 def _expose_headers(label: str, value: object, out: Collector) -> tuple[bool, Any]:
@@ -365,17 +361,14 @@ def _expose_headers(label: str, value: object, out: Collector) -> tuple[bool, An
     if items is None:
         return False, None
     names: list[str] = []
-    ok = True
     for item in items:
         if not isinstance(item, str) or not (item == "*" or is_token(item)):
             out.error(label, item, "must be a header name like 'X-Request-Id' (or '*')")
-            ok = False
         elif item.lower() in FORBIDDEN_RESPONSE_HEADERS:
             out.error(label, item, "browsers never expose Set-Cookie to a page, whatever the server says; remove it")
-            ok = False
         elif item.lower() not in {name.lower() for name in names}:
             names.append(item)
-    return ok, tuple(names)
+    return True, tuple(names)
 
 
 def _max_age(label: str, value: object, out: Collector) -> tuple[bool, Any]:
