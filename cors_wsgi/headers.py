@@ -195,15 +195,18 @@ def add_cors_headers(app_headers: HeaderList, extra: Sequence[Header], vary: str
 
     Always a new list (the application may reuse its own list for every response), except when the
     application set ``Access-Control-Allow-Origin`` itself: then its CORS headers win and its list is
-    passed on untouched, so exactly one ACAO ever leaves the middleware.
+    passed on untouched, so exactly one ACAO ever leaves the middleware. Likewise an application's own
+    ``Access-Control-Allow-Credentials`` is never doubled (browsers would read ``true, true`` and fail).
     """
-    app_vary = False
+    app_vary = app_credentials = False
     for name, _ in app_headers:
         lowered = name.lower()
         if lowered == "access-control-allow-origin":
             return app_headers
         if lowered == "vary":
             app_vary = True
+        elif lowered == "access-control-allow-credentials":
+            app_credentials = True
     if app_vary and vary:
         merged = merge_vary(app_headers, split_list(vary))
         result = list(app_headers) if merged is None else merged
@@ -211,5 +214,7 @@ def add_cors_headers(app_headers: HeaderList, extra: Sequence[Header], vary: str
         result = list(app_headers)
         if vary:
             result.append(("Vary", vary))
+    if app_credentials:
+        extra = [header for header in extra if header[0] != "Access-Control-Allow-Credentials"]
     result.extend(extra)
     return result

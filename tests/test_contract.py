@@ -521,3 +521,12 @@ def test_debug_log_gives_the_reason_with_repr_of_request_values(caplog) -> None:
     assert any("'https://b.example'" in message and "origin not allowed" in message for message in messages)
     assert all("\r" not in message and "\n" not in message for message in messages)
     assert any("'/evil\\r\\nINJECTED'" in message for message in messages)
+
+
+def test_app_own_credentials_header_is_not_doubled() -> None:
+    app = RecordingApp(headers=[("Content-Type", "text/plain"), ("Access-Control-Allow-Credentials", "true")])
+    response = client(app, supports_credentials=True, origins="https://a.example").get(
+        "/r", headers={"Origin": "https://a.example"}
+    )
+    assert [v for k, v in response.headerlist if k == ACAC] == ["true"]
+    assert response.headers[ACAO] == "https://a.example"
