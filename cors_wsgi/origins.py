@@ -176,6 +176,8 @@ def _classify(item: str) -> tuple[str, re.Pattern[str] | None, str | None]:
         kind, compiled, error = _compile_wildcard(item)
         if error is None or not any(char in REGEX_CHARS for char in item):
             return kind, compiled, error
+    if _is_misspelt_ipv6_origin(item):
+        return "exact", None, _exact_origin_fix(item)
     if any(char in REGEX_CHARS for char in item):
         try:
             return "regex", re.compile(item, re.IGNORECASE), None
@@ -194,6 +196,14 @@ def _is_exact(item: str) -> bool:
         return False
     port = match.group("port")
     return port is None or (DEFAULT_PORTS.get(match.group("scheme")) != port and int(port) <= 65535)
+
+
+_IPV6_URL_RE = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://\[[0-9A-Fa-f:.]+\](?::[0-9]*)?(?:/[^\\?$^()\[\]*]*)?")
+
+
+def _is_misspelt_ipv6_origin(item: str) -> bool:
+    """``HTTP://[::1]:8080/`` is a misspelt origin, not a regex whose ``[::1]`` is a character class."""
+    return _IPV6_URL_RE.fullmatch(item) is not None
 
 
 def _compile_wildcard(item: str) -> tuple[str, re.Pattern[str] | None, str | None]:

@@ -140,7 +140,8 @@ class ResourcePolicy:
             if names is None:
                 return Answer(False, (), vary, "malformed or oversized Access-Control-Request-Headers")
             for name in names:
-                if not self._allows_header(name):
+                # "*" is a token, but in Access-Control-Allow-Headers it would mean "any header".
+                if name == "*" or not self._allows_header(name):
                     return Answer(False, (), vary, f"request header {name!r} not allowed")
         methods = self._methods
         if not (methods is None or method in methods or (method in SAFELISTED_METHODS and not names)):
