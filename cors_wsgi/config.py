@@ -126,8 +126,10 @@ class Collector:
             self.warnings.append((option, value, message))
 
 
-def unknown_option_message(name: str, known: Iterable[str] = OPTION_NAMES) -> str:
+def unknown_option_message(name: object, known: Iterable[str] = OPTION_NAMES) -> str:
     known = tuple(known)
+    if not isinstance(name, str):
+        return f"option names are strings; valid options are {', '.join(known)}"
     alias = ALIASES.get(name.lower())
     guess = alias or next(iter(difflib.get_close_matches(name.lower(), known, n=1, cutoff=0.6)), None)
     hint = f"did you mean {guess!r}?" if guess else f"valid options are {', '.join(known)}"
@@ -167,29 +169,31 @@ def build_settings(
     ``overridden`` names the options a resource entry set itself, so a cross-option problem is reported
     where it was introduced (once for the keyword arguments, not once per resource).
     """
-    if any(name not in merged for name in DEFAULTS if name != "resources"):
-        return None  # an option failed on its own; its problem is already recorded
-    parsed: ParsedOrigins = merged["origins"]
-    credentials: bool = merged["supports_credentials"]
+    # An option that failed on its own is absent (its problem is recorded); the checks below still run
+    # on the others, so that one ConfigError lists everything.
+    parsed: ParsedOrigins | None = merged.get("origins")
+    credentials: bool = merged.get("supports_credentials", False)
 
     def label(*names: str) -> str:
         return f"{where}{names[0]}" if overridden.intersection(names) else names[0]
 
-    if credentials and parsed.matches_anything:
+    if credentials and parsed is not None and parsed.matches_anything:
+        broad = parsed.matches_anything[0]
+        scope = "every site of a top-level domain" if "://*." in broad else "every origin"
         out.error(
             label("origins", "supports_credentials"),
-            parsed.matches_anything[0],
-            "allows every origin, and supports_credentials=True would let any website read responses "
+            broad,
+            f"allows {scope}, and supports_credentials=True would let any such website read responses "
             "made with the user's cookies; list the origins that may send credentials "
             "(origins=['https://app.example.com'])",
         )
-    if credentials and "*" in merged["expose_headers"]:
+    if credentials and "*" in merged.get("expose_headers", ()):
         out.error(
             label("expose_headers", "supports_credentials"),
             "*",
             "browsers ignore '*' in Access-Control-Expose-Headers on credentialed requests; name the headers to expose",
         )
-    if credentials:
+    if credentials and parsed is not None:
         for origin in parsed.insecure_http:
             out.warn(
                 label("origins", "supports_credentials"),
@@ -197,12 +201,14 @@ def build_settings(
                 "credentials are allowed over plain http from a non-loopback origin: anyone on the "
                 "network path can impersonate it; use https",
             )
-    if merged["send_wildcard"] and not parsed.matcher.allow_any:
+    if merged.get("send_wildcard") and parsed is not None and not parsed.matcher.allow_any:
         out.warn(
             label("send_wildcard", "origins"),
             True,
             "has no effect unless origins is '*' (the request's origin is sent back instead)",
         )
+    if parsed is None or any(name not in merged for name in DEFAULTS if name != "resources"):
+        return None
     return Settings(
         origins=parsed.matcher,
         methods=merged["methods"],
@@ -265,7 +271,7 @@ def _items(label: str, value: object, out: Collector, split: Callable[[str], lis
     if isinstance(value, (str, re.Pattern)):
         raw: list[Any] = [value]
     elif isinstance(value, (set, frozenset)):
-        raw = sorted(value, key=lambda item: pattern_text(item) if isinstance(item, (str, re.Pattern)) else "")
+        raw = sorted(value, key=repr)  # a set has no order; the headers we send should
     elif isinstance(value, (list, tuple)):
         raw = list(value)
     else:
@@ -275,8 +281,10 @@ def _items(label: str, value: object, out: Collector, split: Callable[[str], lis
     for item in raw:
         if isinstance(item, str):
             items.extend(split(item))
-        elif isinstance(item, re.Pattern):
+        elif isinstance(item, re.Pattern) and isinstance(item.pattern, str):
             items.append(item)
+        elif isinstance(item, re.Pattern):
+            out.error(label, item, "is a bytes pattern; WSGI headers are str, so compile a str pattern")
         else:
             out.error(label, item, f"must be a string, not {type(item).__name__}")
     return items
@@ -287,16 +295,16 @@ def _split_plain(text: str) -> list[str]:
 
 
 def _split_outside_groups(text: str) -> list[str]:
-    """Split on commas, except inside ``{m,n}`` or ``[...]`` (a regex keeps its commas)."""
+    """Split on commas, except inside ``{m,n}``, ``[...]`` or ``(...)`` (a regex keeps its commas)."""
     if "," not in text:
         return [text.strip()]
     parts: list[str] = []
     current: list[str] = []
     depth = 0
     for char in text:
-        if char in "{[":
+        if char in "{[(":
             depth += 1
-        elif char in "}]" and depth:
+        elif char in "}])" and depth:
             depth -= 1
         if char == "," and depth == 0:
             parts.append("".join(current))
@@ -376,7 +384,8 @@ def _max_age(label: str, value: object, out: Collector) -> tuple[bool, Any]:
         return True, None
     seconds: int | None = None
     if isinstance(value, bool) or not isinstance(value, (int, timedelta)):
-        hint = f" (max_age={int(value)})" if isinstance(value, str) and value.strip().isdigit() else ""
+        text = value.strip() if isinstance(value, str) else ""
+        hint = f" (max_age={int(text)})" if text.isascii() and text.isdigit() else ""
         out.error(label, value, f"must be an int number of seconds or a timedelta{hint}")
         return False, None
     if isinstance(value, timedelta):

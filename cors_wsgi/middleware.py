@@ -105,7 +105,7 @@ class CORSMiddleware:
         intercept_exceptions = resource.intercept_exceptions
 
         def cors_start_response(
-            status: str, headers: HeaderList, exc_info: OptExcInfo | None = None, /
+            status: str, headers: HeaderList, exc_info: OptExcInfo | None = None
         ) -> Callable[[bytes], object]:
             if intercept_exceptions or status[:1] != "5":
                 headers = add_cors_headers(headers, extra, vary)

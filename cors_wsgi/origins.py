@@ -70,7 +70,9 @@ class OriginMatcher:
             return True
         if not (self.allow_any or self.patterns):
             return False
-        if origin != "null" and ORIGIN_RE.fullmatch(origin) is None:
+        if origin == "null":  # only "*" allows it: configuration refuses it in every other form
+            return self.allow_any
+        if ORIGIN_RE.fullmatch(origin) is None:
             return False
         if self.allow_any:
             return True
@@ -92,7 +94,11 @@ class ParsedOrigins:
 
 
 # Probes for "would this regex allow any website?": a random attacker origin over both schemes.
-_ANY_ORIGIN_PROBES = ("https://cors-wsgi-probe.invalid", "http://attacker-probe.invalid:8080", "null")
+_ANY_ORIGIN_PROBES = ("https://cors-wsgi-probe.invalid", "http://attacker-probe.invalid:8080")
+_NULL_ERROR = (
+    "'null' is the origin of sandboxed iframes, file: pages and some redirects; any website can produce "
+    "it, so allowing it allows everyone. Remove it"
+)
 
 _LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "[::1]"})
 
@@ -109,34 +115,42 @@ def parse_origins(items: Iterable[PatternLike]) -> ParsedOrigins:
     anything: list[str] = []
 
     for item in items:
-        if isinstance(item, re.Pattern):
-            sources.append(item.pattern)
-            if item.fullmatch("https://cors-wsgi-probe.invalid") or item.fullmatch("null"):
-                anything.append(item.pattern)
-            patterns.append(item)
-            continue
-        sources.append(item)
-        if item == "*":
+        text = item.pattern if isinstance(item, re.Pattern) else item
+        sources.append(text)
+        if text == "*" and not isinstance(item, re.Pattern):
             allow_any = True
-            anything.append(item)
+            anything.append(text)
             continue
-        kind, value, error = _classify(item)
+        value: re.Pattern[str] | None
+        if isinstance(item, re.Pattern):
+            # Origins are case-insensitive ASCII that browsers send lowercase: a pattern written with
+            # capitals must still match, as regex strings do.
+            kind, value, error = "regex", re.compile(item.pattern, item.flags | re.IGNORECASE), None
+        else:
+            kind, value, error = _classify(item)
         if error is not None:
-            errors.append((item, error))
+            errors.append((text, error))
             continue
         if kind == "exact":
-            exact.append(item)
+            exact.append(text)
         else:
             assert value is not None
             patterns.append(value)
             if kind == "regex":
                 if any(value.fullmatch(probe) for probe in _ANY_ORIGIN_PROBES):
-                    anything.append(item)
-                hint = _unescaped_dot_hint(item)
+                    anything.append(text)
+                elif value.fullmatch("null"):
+                    warnings.append((text, "matches 'null', which a pattern never allows (only '*' does); remove it"))
+                hint = _unescaped_dot_hint(text)
+                if hint and not isinstance(item, re.Pattern):
+                    warnings.append((text, hint))
+            else:
+                hint = _broad_wildcard_hint(text)
                 if hint:
-                    warnings.append((item, hint))
-        if item.startswith("http://") and not _is_loopback(item):
-            insecure.append(item)
+                    warnings.append((text, hint))
+                    anything.append(text)  # near enough to "any origin" to refuse with credentials
+        if _is_plain_http(text, kind):
+            insecure.append(text)
 
     matcher = OriginMatcher(
         allow_any=allow_any,
@@ -145,6 +159,25 @@ def parse_origins(items: Iterable[PatternLike]) -> ParsedOrigins:
         sources=tuple(sources),
     )
     return ParsedOrigins(matcher, tuple(errors), tuple(warnings), tuple(insecure), tuple(anything))
+
+
+def _is_plain_http(text: str, kind: str) -> bool:
+    """Plain-http and not loopback (for regexes: any pattern that can match an ``http://`` origin)."""
+    if kind == "regex":
+        return text.startswith(("http:", "^http:", "https?", "^https?", "(http|https)", "^(http|https)"))
+    return text.startswith("http://") and not _is_loopback(text)
+
+
+def _broad_wildcard_hint(text: str) -> str | None:
+    """``https://*.com`` allows every site in a top-level domain; say so (a list of public suffixes
+    would be needed to refuse ``*.co.uk`` too, and we keep no such list)."""
+    host = ORIGIN_RE.fullmatch(text.replace("*.", "x.").replace(":*", ""))
+    if host is None or "*." not in text:
+        return None
+    domain = host.group("host").split(".", 1)[-1]
+    if "." not in domain and domain != "localhost":
+        return f"allows every site under the top-level domain '.{domain}'; name your own domain"
+    return None
 
 
 def _is_loopback(origin: str) -> bool:
@@ -158,14 +191,7 @@ def _is_loopback(origin: str) -> bool:
 def _classify(item: str) -> tuple[str, re.Pattern[str] | None, str | None]:
     """Decide what an origin string is: ``("exact"|"wildcard"|"regex", compiled, error)``."""
     if item == "null":
-        return (
-            "exact",
-            None,
-            (
-                "'null' is the origin of sandboxed iframes, file: pages and some redirects; any website "
-                "can produce it, so allowing it allows everyone. Remove it"
-            ),
-        )
+        return "exact", None, _NULL_ERROR
     if item in (".*", "^.*$", ".+"):
         return "regex", None, "to allow every origin write '*' (or pass re.compile(...) for a real pattern)"
     if item.lower().startswith("file:"):

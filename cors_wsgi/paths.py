@@ -66,19 +66,17 @@ class CompiledPath:
         assert self.regex is not None
         return self.regex.fullmatch(path) is not None
 
-    def sort_key(self, compiled_pattern: bool) -> tuple[int, int, int, int]:
-        if self.kind == "literal":
-            group = (0, 0)
-        elif compiled_pattern:
-            group = (1, 0)
-        else:
-            group = (1, 1)
-        return (*group, -self.source.count("/"), -len(self.source))
+    def sort_key(self) -> tuple[int, int, int]:
+        """Most specific first: literal paths, then more ``/``, then longer (compiled or not, so a
+        broad compiled regex never beats a specific string pattern)."""
+        return (0 if self.kind == "literal" else 1, -self.source.count("/"), -len(self.source))
 
 
 def compile_path(pattern: PathPattern) -> tuple[CompiledPath | None, str | None]:
     """Compile one pattern; returns ``(compiled, None)`` or ``(None, error message)``."""
     if isinstance(pattern, re.Pattern):
+        if not isinstance(pattern.pattern, str):
+            return None, "is a bytes pattern; PATH_INFO is a str, so compile a str pattern"
         return CompiledPath(pattern.pattern, "regex", regex=pattern), None
     if not isinstance(pattern, str):
         return None, f"{pattern!r} is not a path pattern; use a string or re.compile(...)"
@@ -121,9 +119,8 @@ class PathTable(Generic[T]):
 
     __slots__ = ("_literals", "_ordered", "rules")
 
-    def __init__(self, rules: Iterable[tuple[CompiledPath, bool, T]]) -> None:
-        ordered = sorted(rules, key=lambda rule: rule[0].sort_key(rule[1]))
-        self.rules: tuple[tuple[CompiledPath, T], ...] = tuple((path, value) for path, _, value in ordered)
+    def __init__(self, rules: Iterable[tuple[CompiledPath, T]]) -> None:
+        self.rules: tuple[tuple[CompiledPath, T], ...] = tuple(sorted(rules, key=lambda rule: rule[0].sort_key()))
         literals: dict[str, T] = {}
         for path, value in self.rules:
             if path.kind == "literal":

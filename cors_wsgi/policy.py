@@ -224,7 +224,7 @@ def compile_policy(options: Mapping[str, Any]) -> Policy:
     base = {**defaults, **given}
     entries = parse_resources(options.get("resources", DEFAULTS["resources"]), out)
 
-    rules: list[tuple[CompiledPath, bool, ResourcePolicy]] = []
+    rules: list[tuple[CompiledPath, ResourcePolicy]] = []
     for pattern, overrides in entries:
         shown = pattern_text(pattern) if isinstance(pattern, (str, re.Pattern)) else pattern
         compiled, error = compile_path(pattern)
@@ -235,7 +235,7 @@ def compile_policy(options: Mapping[str, Any]) -> Policy:
         own = normalise_options(overrides, where, out)
         settings = build_settings({**base, **own}, frozenset(overrides), where, out)
         if settings is not None:
-            rules.append((compiled, isinstance(pattern, re.Pattern), ResourcePolicy(compiled.source, settings)))
+            rules.append((compiled, ResourcePolicy(compiled.source, settings)))
 
     if out.problems:
         raise ConfigError(out.problems)

@@ -192,3 +192,58 @@ def test_plain_http_loopback_with_credentials_does_not_warn() -> None:
 def test_options_are_keyword_only() -> None:
     with pytest.raises(TypeError):
         CORSMiddleware(app, "https://a.example")  # type: ignore[misc]
+
+
+# --- inputs that once escaped as the wrong exception ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("options", "option", "fix"),
+    [
+        ({"origins": [re.compile(rb"https://a\.example")]}, "origins", "bytes pattern"),
+        ({"origins": {"https://a.example", re.compile(b"x")}}, "origins", "bytes pattern"),
+        ({"allow_headers": re.compile(b"x-a")}, "allow_headers", "bytes pattern"),
+        ({"resources": re.compile(b"/api")}, "resources", "bytes pattern"),
+        ({"resources": {"/api/*": {1: 2}}}, "resources['/api/*'].1", "option names are strings"),
+        ({"max_age": "²"}, "max_age", "int number of seconds"),
+    ],
+)
+def test_odd_values_are_config_errors_not_crashes(options, option, fix) -> None:
+    found = problems(**options)
+    assert any(text.startswith(f"{option}=") and fix in text for text in found), found
+
+
+def test_cross_option_checks_still_run_when_another_option_fails() -> None:
+    found = problems(methods=5, supports_credentials=True)
+    assert any(text.startswith("methods=") for text in found), found
+    assert any(text.startswith("origins='*'") for text in found), found
+
+
+@pytest.mark.parametrize(
+    "origins",
+    [re.compile(r"http://.*"), re.compile(r"HTTPS?://.*"), "https://*.com"],
+)
+def test_broad_patterns_are_refused_with_credentials(origins) -> None:
+    found = problems(origins=origins, supports_credentials=True)
+    assert any(text.startswith("origins=") and "list the origins" in text for text in found), found
+
+
+def test_top_level_domain_wildcard_warns_without_credentials() -> None:
+    with pytest.warns(CORSConfigWarning, match="every site under the top-level domain"):
+        CORSMiddleware(app, origins="https://*.com")
+
+
+def test_regex_that_matches_null_warns_and_never_allows_null() -> None:
+    with pytest.warns(CORSConfigWarning, match="matches 'null'"):
+        mw = CORSMiddleware(app, origins=r"(null|https://a\.example)")
+    resource = mw.policy.lookup("/")
+    assert resource is not None
+    assert not resource.settings.origins.allows("null")
+    assert resource.settings.origins.allows("https://a.example")
+
+
+def test_regex_with_comma_inside_a_group_stays_whole() -> None:
+    mw = CORSMiddleware(app, origins=r"https://(a|b{1,2})\.example")
+    resource = mw.policy.lookup("/")
+    assert resource is not None
+    assert resource.settings.origins.allows("https://bb.example")

@@ -530,3 +530,43 @@ def test_app_own_credentials_header_is_not_doubled() -> None:
     )
     assert [v for k, v in response.headerlist if k == ACAC] == ["true"]
     assert response.headers[ACAO] == "https://a.example"
+
+
+def test_exc_info_may_be_passed_by_keyword() -> None:
+    """PEP 3333 names the parameter; servers accept it as a keyword, so the wrapper must too."""
+    import sys
+
+    def failing_app(environ, start_response):
+        try:
+            raise RuntimeError("boom")
+        except RuntimeError:
+            start_response("500 Internal Server Error", [("Content-Type", "text/plain")], exc_info=sys.exc_info())
+        return [b"error"]
+
+    response = client(failing_app).get("/r", headers={"Origin": "https://a.example"}, status=500)
+    assert response.headers[ACAO] == "https://a.example"
+
+
+def test_compiled_patterns_are_case_insensitive() -> None:
+    test_app = client(origins=[re.compile(r"https://App\.example\.com")], allow_headers=[re.compile(r"X-Custom-.*")])
+    response = preflight(test_app, origin="https://app.example.com", headers="X-Custom-A")
+    assert response.status_int == 204
+    assert response.headers[ACAH] == "x-custom-a"
+
+
+def test_a_specific_string_pattern_beats_a_broad_compiled_regex() -> None:
+    mw = CORSMiddleware(
+        RecordingApp(),
+        resources={
+            re.compile(r"/api/.*"): {"origins": "https://broad.example"},
+            r"/api/v1/users/*": {"origins": "https://specific.example"},
+        },
+    )
+    response = TestApp(mw).get("/api/v1/users/5", headers={"Origin": "https://specific.example"})
+    assert response.headers.get(ACAO) == "https://specific.example"
+
+
+def test_acrh_with_too_many_elements_fails_before_parsing() -> None:
+    response = preflight(client(), headers="a," * 200)
+    assert response.status_int == 403
+    assert preflight(client(), headers="a," * 100).status_int == 204
