@@ -82,23 +82,24 @@ class CORSMiddleware:
         if resource is None:
             return self.app(environ, start_response)
         origin: str | None = environ.get("HTTP_ORIGIN")
-        preflight = False
+        # Fetch: a preflight is OPTIONS with Origin and Access-Control-Request-Method; any other request
+        # with Origin (an OPTIONS without ACRM included) is an actual CORS request.
+        method = None
         if origin is not None and environ.get("REQUEST_METHOD") == "OPTIONS":
             method = environ.get("HTTP_ACCESS_CONTROL_REQUEST_METHOD")
-            if method is not None:
-                preflight = True
-                answer = resource.preflight(
-                    origin,
-                    method,
-                    environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS"),
-                    environ.get("HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK"),
-                )
-                if resource.automatic_options:
-                    self._log("preflight", environ, resource.pattern, answer)
-                    return _answer_preflight(answer, start_response)
-        if not preflight:
+        if method is None or origin is None:
             answer = resource.actual(origin)
-        self._log("preflight" if preflight else "request", environ, resource.pattern, answer)
+            self._log("request", environ, resource.pattern, answer)
+        else:
+            answer = resource.preflight(
+                origin,
+                method,
+                environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS"),
+                environ.get("HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK"),
+            )
+            self._log("preflight", environ, resource.pattern, answer)
+            if resource.automatic_options:
+                return _answer_preflight(answer, start_response)
 
         extra = answer.headers
         vary = answer.vary
