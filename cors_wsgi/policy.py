@@ -21,6 +21,7 @@ from typing import Any, NamedTuple
 from .config import DEFAULTS, Collector, Settings, build_settings, normalise_options, parse_resources
 from .errors import ConfigError, warn
 from .headers import MAX_METHOD_LENGTH, TOKEN_RE, Header, parse_request_headers
+from .origins import MAX_ORIGIN_LENGTH
 from .paths import CompiledPath, PathTable, compile_path, pattern_text
 
 ACAO = "Access-Control-Allow-Origin"
@@ -59,6 +60,7 @@ class ResourcePolicy:
         "_allowed_tail",
         "_allows_header",
         "_allows_origin",
+        "_exact_answers",
         "_methods",
         "_no_origin",
         "_preflight_tail",
@@ -107,6 +109,12 @@ class ResourcePolicy:
             self._no_origin = Answer(False, (), vary, "no Origin header: not a CORS request")
         self._wildcard_answer = Answer(True, wildcard_headers, vary, "every origin allowed; send_wildcard answers '*'")
         self._rejected = Answer(False, (), vary, "origin not allowed")
+        # Exact origins come from the configuration, so their answers are built once; the per-request
+        # path for them is a dict lookup with no allocation (and nothing a request can add to).
+        self._exact_answers = {
+            origin: Answer(True, ((ACAO, origin), *self._allowed_tail), vary, "origin allowed")
+            for origin in settings.origins.exact
+        }
 
     def actual(self, origin: str | None) -> Answer:
         """The answer to a request that is not a preflight (``origin`` is the ``Origin`` header)."""
@@ -114,6 +122,10 @@ class ResourcePolicy:
             return self._no_origin
         if self._wildcard:
             return self._wildcard_answer
+        if len(origin) <= MAX_ORIGIN_LENGTH:  # bound the hash of a hostile value
+            precomputed = self._exact_answers.get(origin)
+            if precomputed is not None:
+                return precomputed
         if self._allows_origin(origin):
             return Answer(True, ((ACAO, origin), *self._allowed_tail), self._vary_actual, "origin allowed")
         return self._rejected

@@ -573,3 +573,11 @@ def test_acrh_with_too_many_elements_fails_before_parsing() -> None:
     response = preflight(client(), headers="a," * 200)
     assert response.status_int == 403
     assert preflight(client(), headers="a," * 100).status_int == 204
+
+
+def test_exact_origin_answers_are_precomputed_not_built_per_request() -> None:
+    mw = CORSMiddleware(RecordingApp(), origins=["https://a.example", "https://*.b.example"])
+    resource = mw.policy.lookup("/")
+    assert resource is not None
+    assert resource.actual("https://a.example") is resource.actual("https://a.example")
+    assert resource.actual("https://x.b.example").headers[0] == (ACAO, "https://x.b.example")
