@@ -22,11 +22,13 @@ stopped here, before the application runs.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Callable
 
 from .headers import HeaderList, add_cors_headers
 from .policy import Answer, Decision, Policy, compile_policy
+from .sources import Options, options_from_mapping
 
 if TYPE_CHECKING:  # pragma: no cover
     from _typeshed import OptExcInfo
@@ -66,12 +68,53 @@ class CORSMiddleware:
     """
 
     def __init__(self, app: WSGIApplication, **options: Any) -> None:
+        self._setup(app, options, None)
+
+    def _setup(self, app: WSGIApplication, options: Mapping[str, Any], labels: Mapping[str, str] | None) -> None:
         self.app = app
-        self.policy: Policy = compile_policy(options)
+        self.policy: Policy = compile_policy(options, labels)
         self._lookup = self.policy.lookup
         if logger.isEnabledFor(_DEBUG):
             for path, resource in self.policy.table.rules:
                 logger.debug("CORS rule %r (%s): %r", path.source, path.kind, resource.settings)
+
+    @classmethod
+    def from_mapping(
+        cls, app: WSGIApplication, mapping: object, prefix: str = "CORS_", **options: Any
+    ) -> CORSMiddleware:
+        """Read ``CORS_<OPTION>`` keys from Flask's ``app.config``, Django's ``settings`` or any dict.
+
+        Keyword ``options`` win over the mapping; a ``resources`` entry's own options win over both.
+        Keys without ``prefix`` are ignored; an unknown ``CORS_*`` key is a :class:`ConfigError` (a
+        misspelt key would otherwise leave the default, often "every origin", silently in place)::
+
+            app.wsgi_app = CORSMiddleware.from_mapping(app.wsgi_app, app.config)
+            application = CORSMiddleware.from_mapping(get_wsgi_application(), django.conf.settings)
+        """
+        return cls._from_source(app, options_from_mapping(mapping, prefix=prefix), options)
+
+    @classmethod
+    def from_env(
+        cls, app: WSGIApplication, environ: Mapping[str, str] | None = None, prefix: str = "CORS_", **options: Any
+    ) -> CORSMiddleware:
+        """Read ``CORS_<OPTION>`` environment variables (``os.environ`` unless ``environ`` is given).
+
+        Values are strings: ``CORS_ORIGINS=https://a.example,https://b.example``,
+        ``CORS_SUPPORTS_CREDENTIALS=true``, ``CORS_MAX_AGE=600``,
+        ``CORS_RESOURCES='{"/api/*": {"origins": "*"}}'``. Keyword ``options`` win::
+
+            application = CORSMiddleware.from_env(application)
+        """
+        source = os.environ if environ is None else environ
+        found = options_from_mapping(source, prefix=prefix, where="environment variable ")
+        return cls._from_source(app, found, options)
+
+    @classmethod
+    def _from_source(cls, app: WSGIApplication, found: Options, options: Mapping[str, Any]) -> CORSMiddleware:
+        labels = {name: label for name, label in found.labels.items() if name not in options}
+        self = cls.__new__(cls)
+        self._setup(app, {**found, **options}, labels)
+        return self
 
     def decide(self, method: str, path: str, headers: Mapping[str, str]) -> Decision:
         """What this middleware does with such a request; pure, no WSGI needed."""

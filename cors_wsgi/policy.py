@@ -23,6 +23,7 @@ from .errors import ConfigError, warn
 from .headers import MAX_METHOD_LENGTH, TOKEN_RE, Header, parse_request_headers
 from .origins import MAX_ORIGIN_LENGTH
 from .paths import CompiledPath, PathTable, compile_path, pattern_text
+from .sources import relabel, relabel_option
 
 ACAO = "Access-Control-Allow-Origin"
 ACAC = "Access-Control-Allow-Credentials"
@@ -224,11 +225,12 @@ class Policy:
         return Decision(kind, resource.pattern, answer.allowed, answer.reason, status, shown)
 
 
-def compile_policy(options: Mapping[str, Any]) -> Policy:
+def compile_policy(options: Mapping[str, Any], labels: Mapping[str, str] | None = None) -> Policy:
     """Validate ``options`` (flask-cors names) and compile them; raise :class:`ConfigError` listing
     every problem, and emit a :class:`~cors_wsgi.errors.CORSConfigWarning` for each risky setting.
 
     Precedence, as in flask-cors: a ``resources`` entry's own options > ``options`` > defaults.
+    ``labels`` renames options in messages to the keys they were read from (``CORS_MAX_AGE``).
     """
     out = Collector()
     given = normalise_options(options, "", out)
@@ -249,8 +251,9 @@ def compile_policy(options: Mapping[str, Any]) -> Policy:
         if settings is not None:
             rules.append((compiled, ResourcePolicy(compiled.source, settings)))
 
+    labels = labels or {}
     if out.problems:
-        raise ConfigError(out.problems)
+        raise ConfigError(relabel(tuple(out.problems), labels))
     for option, value, message in out.warnings:
-        warn(option, value, message)
+        warn(relabel_option(option, labels), value, message)
     return Policy(PathTable(rules))
