@@ -22,11 +22,12 @@ arguments > the mapping > defaults.
 
 from __future__ import annotations
 
+import difflib
 import json
 from collections.abc import Mapping
 from typing import Any
 
-from .config import ALIASES, BOOLEAN_OPTIONS, OPTION_NAMES, unknown_option_message
+from .config import ALIASES, BOOLEAN_OPTIONS, OPTION_NAMES
 from .errors import ConfigError, Problem
 
 TRUE_STRINGS = frozenset({"true", "1", "yes", "on"})
@@ -100,18 +101,16 @@ def options_from_mapping(
 
 
 def _unknown_key_message(name: str, prefix: str) -> str:
+    def key(option: str) -> str:  # as the operator writes it: CORS_ORIGINS, or origins in an .ini
+        return prefix + option.upper() if prefix else option
+
     hint = _FOREIGN_HINTS.get(name)
     if hint is not None:
         return f"is not a cors_wsgi setting; {hint}"
-    alias = ALIASES.get(name)
-    if alias is not None:
-        return f"is not a cors_wsgi setting; did you mean {prefix}{alias.upper()!s}?"
-    message = unknown_option_message(name)
-    if "did you mean" in message:
-        guess = message.split("'")[1]
-        return f"is not a cors_wsgi setting; did you mean {prefix}{guess.upper()}?"
-    known = ", ".join(prefix + option.upper() for option in OPTION_NAMES)
-    return f"is not a cors_wsgi setting; valid settings are {known}"
+    guess = ALIASES.get(name) or next(iter(difflib.get_close_matches(name, OPTION_NAMES, n=1, cutoff=0.6)), None)
+    if guess is not None:
+        return f"is not a cors_wsgi setting; did you mean {key(guess)}?"
+    return f"is not a cors_wsgi setting; valid settings are {', '.join(map(key, OPTION_NAMES))}"
 
 
 def _parse(name: str, value: object, key: str) -> tuple[bool, Any, str]:
