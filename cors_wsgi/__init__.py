@@ -10,9 +10,10 @@
 import logging
 
 from .errors import ConfigError, CORSConfigWarning
+from .explain import Explanation
 from .middleware import CORSMiddleware
 
-__all__ = ["CORSConfigWarning", "CORSMiddleware", "ConfigError"]
+__all__ = ["CORSConfigWarning", "CORSMiddleware", "ConfigError", "Explanation"]
 __version__ = "0.1.0"
 
 logging.getLogger("cors_wsgi").addHandler(logging.NullHandler())

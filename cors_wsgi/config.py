@@ -49,6 +49,7 @@ DEFAULTS: Mapping[str, Any] = {
     "automatic_options": True,
     "intercept_exceptions": True,
     "allow_private_network": False,
+    "debug": False,
 }
 OPTION_NAMES = tuple(DEFAULTS)
 BOOLEAN_OPTIONS = (
@@ -59,6 +60,7 @@ BOOLEAN_OPTIONS = (
     "automatic_options",
     "intercept_exceptions",
     "allow_private_network",
+    "debug",
 )
 
 # Names other CORS libraries use for the same thing, so the error can say which of ours to use.
@@ -107,6 +109,7 @@ class Settings:
     automatic_options: bool
     intercept_exceptions: bool
     allow_private_network: bool
+    debug: bool
 
 
 class Collector:
@@ -207,6 +210,13 @@ def build_settings(
             True,
             "has no effect unless origins is '*' (the request's origin is sent back instead)",
         )
+    if merged.get("debug"):
+        out.warn(
+            label("debug"),
+            True,
+            "failed preflights from allowed origins are answered with the allowed methods and headers and "
+            "an X-CORS-Debug reason: this discloses configuration, so turn it off in production",
+        )
     if parsed is None or any(name not in merged for name in DEFAULTS if name != "resources"):
         return None
     return Settings(
@@ -222,6 +232,7 @@ def build_settings(
         automatic_options=merged["automatic_options"],
         intercept_exceptions=merged["intercept_exceptions"],
         allow_private_network=merged["allow_private_network"],
+        debug=merged["debug"],
     )
 
 

@@ -26,8 +26,9 @@ import os
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Callable
 
+from .explain import Explanation, explain
 from .headers import HeaderList, add_cors_headers
-from .policy import Answer, Decision, Policy, compile_policy
+from .policy import Answer, Decision, Policy, ResourcePolicy, compile_policy
 from .sources import Options, options_from_mapping
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -39,6 +40,12 @@ _DEBUG = logging.DEBUG
 
 _NO_CONTENT = "204 No Content"
 _FORBIDDEN = "403 Forbidden"
+_EXPLAINED_HEADERS = (
+    ("Origin", "HTTP_ORIGIN"),
+    ("Access-Control-Request-Method", "HTTP_ACCESS_CONTROL_REQUEST_METHOD"),
+    ("Access-Control-Request-Headers", "HTTP_ACCESS_CONTROL_REQUEST_HEADERS"),
+    ("Access-Control-Request-Private-Network", "HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK"),
+)
 _FORBIDDEN_HEADERS = (("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", "0"))
 
 
@@ -120,6 +127,14 @@ class CORSMiddleware:
         """What this middleware does with such a request; pure, no WSGI needed."""
         return self.policy.decide(method, path, headers)
 
+    def explain(self, method: str, path: str, headers: Mapping[str, str]) -> Explanation:
+        """:meth:`decide`, in words: which rule applied, why, and what to change. Pure, no WSGI needed::
+
+        print(middleware.explain("OPTIONS", "/api/items", {"Origin": "https://app.example.com",
+                                                            "Access-Control-Request-Method": "PUT"}))
+        """
+        return explain(self.policy, method, path, headers)
+
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         resource = self._lookup(environ.get("PATH_INFO", ""))
         if resource is None:
@@ -132,7 +147,7 @@ class CORSMiddleware:
             method = environ.get("HTTP_ACCESS_CONTROL_REQUEST_METHOD")
         if method is None or origin is None:
             answer = resource.actual(origin)
-            self._log("request", environ, resource.pattern, answer)
+            self._log("request", environ, resource, answer)
         else:
             answer = resource.preflight(
                 origin,
@@ -140,7 +155,7 @@ class CORSMiddleware:
                 environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS"),
                 environ.get("HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK"),
             )
-            self._log("preflight", environ, resource.pattern, answer)
+            self._log("preflight", environ, resource, answer)
             if resource.automatic_options:
                 return _answer_preflight(answer, start_response)
 
@@ -159,26 +174,33 @@ class CORSMiddleware:
 
         return self.app(environ, cors_start_response)
 
-    @staticmethod
-    def _log(kind: str, environ: WSGIEnvironment, pattern: str, answer: Answer) -> None:
-        if logger.isEnabledFor(_DEBUG):
-            # %r throughout: request values may carry CR/LF (log injection, CVE-2024-1681).
-            logger.debug(
-                "%s %r %r from origin %r (rule %r): %s",
-                kind,
-                environ.get("REQUEST_METHOD"),
-                environ.get("PATH_INFO", ""),
-                environ.get("HTTP_ORIGIN"),
-                pattern,
-                answer.reason,
-            )
+    def _log(self, kind: str, environ: WSGIEnvironment, resource: ResourcePolicy, answer: Answer) -> None:
+        if not logger.isEnabledFor(_DEBUG):
+            return
+        method = environ.get("REQUEST_METHOD", "")
+        path = environ.get("PATH_INFO", "")
+        if resource.settings.debug:
+            # debug=True: the whole explanation (it repr()s every request value).
+            headers = {name: environ[key] for name, key in _EXPLAINED_HEADERS if key in environ}
+            logger.debug("%s", self.explain(method, path, headers))
+            return
+        # %r throughout: request values may carry CR/LF (log injection, CVE-2024-1681).
+        logger.debug(
+            "%s %r %r from origin %r (rule %r): %s",
+            kind,
+            method,
+            path,
+            environ.get("HTTP_ORIGIN"),
+            resource.pattern,
+            answer.reason,
+        )
 
 
 def _answer_preflight(answer: Answer, start_response: StartResponse) -> Iterable[bytes]:
     headers = list(answer.headers)
     if answer.vary:
         headers.append(("Vary", answer.vary))
-    if answer.allowed:
+    if answer.status == 204:
         start_response(_NO_CONTENT, headers)
     else:
         headers.extend(_FORBIDDEN_HEADERS)

@@ -40,17 +40,35 @@ VARY_PREFLIGHT = "Origin, Access-Control-Request-Method, Access-Control-Request-
 SAFELISTED_METHODS = frozenset({"GET", "HEAD", "POST"})
 
 
+# Why a request was allowed or rejected, as stable codes for tools (explain(), probe, logs).
+ALLOWED = "allowed"
+NO_ORIGIN = "no-origin"
+ORIGIN_NOT_ALLOWED = "origin-not-allowed"
+METHOD_MALFORMED = "method-malformed"
+METHOD_NOT_ALLOWED = "method-not-allowed"
+HEADERS_MALFORMED = "headers-malformed"
+HEADER_NOT_ALLOWED = "header-not-allowed"
+NOT_COVERED = "path-not-covered"
+
+DEBUG_HEADER = "X-CORS-Debug"
+
+
 class Answer(NamedTuple):
     """What the policy says about one request.
 
     ``headers`` are the CORS headers to add (empty when rejected); ``vary`` is the ``Vary`` value to
-    merge (``""`` for none); ``reason`` says why, for logs.
+    merge (``""`` for none); ``reason`` says why, for logs, and ``code``/``subject`` say it for tools
+    (``"header-not-allowed"``, ``"x-foo"``). ``status`` is what a preflight answered by the middleware
+    gets (204 or 403); 0 for other requests, whose status is the application's.
     """
 
     allowed: bool
     headers: tuple[Header, ...]
     vary: str
     reason: str
+    code: str = ALLOWED
+    subject: str = ""
+    status: int = 0
 
 
 class ResourcePolicy:
@@ -61,6 +79,7 @@ class ResourcePolicy:
         "_allowed_tail",
         "_allows_header",
         "_allows_origin",
+        "_debug",
         "_exact_answers",
         "_methods",
         "_no_origin",
@@ -97,6 +116,7 @@ class ResourcePolicy:
         max_age: tuple[Header, ...] = () if settings.max_age is None else ((ACMA, str(settings.max_age)),)
         self._preflight_tail = credentials + max_age
         self._private_network = settings.allow_private_network
+        self._debug = settings.debug
         self._vary_preflight = VARY_PREFLIGHT if settings.vary_header else ""
 
         # Fetch, "CORS protocol and HTTP caches": a response whose CORS headers depend on Origin
@@ -107,9 +127,9 @@ class ResourcePolicy:
         if settings.always_send and settings.origins.allow_any and not settings.supports_credentials:
             self._no_origin = Answer(True, wildcard_headers, vary, "no Origin header; always_send answers '*'")
         else:
-            self._no_origin = Answer(False, (), vary, "no Origin header: not a CORS request")
+            self._no_origin = Answer(False, (), vary, "no Origin header: not a CORS request", NO_ORIGIN)
         self._wildcard_answer = Answer(True, wildcard_headers, vary, "every origin allowed; send_wildcard answers '*'")
-        self._rejected = Answer(False, (), vary, "origin not allowed")
+        self._rejected = Answer(False, (), vary, "origin not allowed", ORIGIN_NOT_ALLOWED)
         # Exact origins come from the configuration, so their answers are built once; the per-request
         # path for them is a dict lookup with no allocation (and nothing a request can add to).
         self._exact_answers = {
@@ -144,30 +164,64 @@ class ResourcePolicy:
         """
         vary = self._vary_preflight
         if not self._allows_origin(origin):  # also refuses malformed and empty origins
-            return Answer(False, (), vary, "origin not allowed")
+            return Answer(False, (), vary, "origin not allowed", ORIGIN_NOT_ALLOWED, origin, 403)
         if len(method) > MAX_METHOD_LENGTH or TOKEN_RE.fullmatch(method) is None:
-            return Answer(False, (), vary, "malformed Access-Control-Request-Method")
+            return self._refuse(origin, "malformed Access-Control-Request-Method", METHOD_MALFORMED, method)
         names: list[str] | None = None
         if request_headers is not None:
             names = parse_request_headers(request_headers)
             if names is None:
-                return Answer(False, (), vary, "malformed or oversized Access-Control-Request-Headers")
+                reason = "malformed or oversized Access-Control-Request-Headers"
+                return self._refuse(origin, reason, HEADERS_MALFORMED, request_headers[:100])
             for name in names:
                 # "*" is a token, but in Access-Control-Allow-Headers it would mean "any header".
                 if name == "*" or not self._allows_header(name):
-                    return Answer(False, (), vary, f"request header {name!r} not allowed")
+                    reason = f"request header {name!r} not allowed"
+                    return self._refuse(origin, reason, HEADER_NOT_ALLOWED, name, method, names)
         methods = self._methods
         if not (methods is None or method in methods or (method in SAFELISTED_METHODS and not names)):
-            return Answer(False, (), vary, f"method {method!r} not allowed")
+            return self._refuse(origin, f"method {method!r} not allowed", METHOD_NOT_ALLOWED, method, method, names)
 
-        allow_origin = "*" if self._wildcard else origin
-        headers: list[Header] = [(ACAO, allow_origin), (ACAM, self._acam or method)]
+        headers = self._preflight_headers(origin, method, names)
+        if self._private_network and private_network == "true":
+            headers.append((ACAPN, "true"))
+        return Answer(True, tuple(headers), vary, "preflight allowed", ALLOWED, "", 204)
+
+    def _preflight_headers(self, origin: str, method: str, names: list[str] | None) -> list[Header]:
+        headers: list[Header] = [(ACAO, "*" if self._wildcard else origin), (ACAM, self._acam or method)]
         if names:
             headers.append((ACAH, ", ".join(dict.fromkeys(names))))
         headers.extend(self._preflight_tail)
-        if self._private_network and private_network == "true":
-            headers.append((ACAPN, "true"))
-        return Answer(True, tuple(headers), vary, "preflight allowed")
+        return headers
+
+    def _refuse(
+        self,
+        origin: str,
+        reason: str,
+        code: str,
+        subject: str,
+        method: str | None = None,
+        names: list[str] | None = None,
+    ) -> Answer:
+        """A failed preflight from an allowed origin: 403 and nothing but ``Vary``, unless in debug mode.
+
+        In debug mode the answer is what lets the browser console name the culprit: a 204 whose
+        Allow-Methods / Allow-Headers list what *is* allowed (never the refused method or header, never
+        ``*``), so the browser still blocks the request but says "Request header field x-foo is not
+        allowed by Access-Control-Allow-Headers". An ``X-CORS-Debug`` header carries the reason. Only
+        origins the policy allows ever see this.
+        """
+        if not self._debug:
+            return Answer(False, (), self._vary_preflight, reason, code, subject, 403)
+        debug: tuple[Header, ...] = ((DEBUG_HEADER, f"{reason} (rule {self.pattern!r})"),)
+        if method is None:  # malformed request: nothing a browser could be told to fix
+            allow_origin = ((ACAO, "*" if self._wildcard else origin),)
+            return Answer(False, allow_origin + debug, self._vary_preflight, reason, code, subject, 403)
+        allowed = [name for name in names or () if name != "*" and self._allows_header(name)]
+        headers = self._preflight_headers(origin, method, allowed)
+        if code == METHOD_NOT_ALLOWED:
+            headers[1] = (ACAM, self._acam or "")
+        return Answer(False, (*headers, *debug), self._vary_preflight, reason, code, subject, 204)
 
 
 # ------------------------------------------------------------------------------------------------------
@@ -187,6 +241,10 @@ class Decision:
     """For a preflight the middleware answers itself: 204 or 403; otherwise the application decides."""
     headers: tuple[Header, ...] = field(default=())
     """The headers the middleware adds (``Vary`` shown as its own header; it is merged in practice)."""
+    code: str = ""
+    """Why, as a stable code: ``"allowed"``, ``"origin-not-allowed"``, ``"header-not-allowed"``, ..."""
+    subject: str = ""
+    """The request value the code is about (the refused header name, method or origin)."""
 
 
 class Policy:
@@ -204,7 +262,7 @@ class Policy:
         (names in any case)."""
         resource = self.lookup(path)
         if resource is None:
-            return Decision("path not covered", None, False, "no resources pattern covers the path")
+            return Decision("path not covered", None, False, "no resources pattern covers the path", code=NOT_COVERED)
         lowered = {name.lower(): value for name, value in headers.items()}
         origin = lowered.get("origin")
         acrm = lowered.get("access-control-request-method")
@@ -215,14 +273,17 @@ class Policy:
                 lowered.get("access-control-request-headers"),
                 lowered.get("access-control-request-private-network"),
             )
-            status = (204 if answer.allowed else 403) if resource.automatic_options else None
+            status = answer.status if resource.automatic_options else None
             kind = "preflight"
         else:
             answer = resource.actual(origin)
             status = None
             kind = "not CORS" if origin is None else "actual"
         shown = answer.headers + ((("Vary", answer.vary),) if answer.vary else ())
-        return Decision(kind, resource.pattern, answer.allowed, answer.reason, status, shown)
+        code, subject = answer.code, answer.subject
+        if code == ORIGIN_NOT_ALLOWED:
+            subject = origin or ""
+        return Decision(kind, resource.pattern, answer.allowed, answer.reason, status, shown, code, subject)
 
 
 def compile_policy(options: Mapping[str, Any], labels: Mapping[str, str] | None = None) -> Policy:
