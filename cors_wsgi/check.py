@@ -1,0 +1,322 @@
+"""``python -m cors_wsgi check``: validate a CORS configuration offline, before deploying it.
+
+A configuration is checked when the middleware is built, so a mistake shows up when the application
+starts, in production. ``check`` runs the very same validation on a file or on the environment, from a
+shell or CI, and prints each problem (naming the key as written, the value and the fix) and each warning::
+
+    python -m cors_wsgi check cors.toml          # also .json, .ini / .cfg
+    CORS_ORIGINS=https://app.example.com python -m cors_wsgi check --env
+
+Formats:
+
+- ``.json``: an object of option names (``"origins"``) or of ``CORS_*`` keys (``"CORS_ORIGINS"``), the
+  same object under a top-level ``"cors"`` key, ``resources`` possibly a nested object;
+- ``.toml``: a ``[cors]`` table, ``[tool.cors_wsgi]`` (``pyproject.toml``), or top-level keys, named
+  either way (Python 3.11+, or ``tomli`` installed on 3.9/3.10);
+- ``.ini`` / ``.cfg``: a ``[cors]`` section or a PasteDeploy ``[filter:...]`` section with
+  ``use = egg:cors_wsgi`` (or one named ``[filter:cors]``); keys are option names, values strings;
+- ``--env``: ``CORS_*`` environment variables (``--prefix`` to change the prefix).
+
+Strings are read exactly as :meth:`CORSMiddleware.from_env` and the Paste filter read them (lists
+separated by commas or newlines, booleans ``true``/``false``, ``resources`` as a pattern or JSON), by
+:func:`cors_wsgi.sources.options_from_mapping`; then :func:`cors_wsgi.policy.compile_policy` validates.
+
+Exit status: 0 valid (warnings are printed but do not fail unless ``--strict``), 1 invalid (including a
+file that does not parse), 2 usage errors (no such file, unknown format, TOML without a parser).
+"""
+
+from __future__ import annotations
+
+import argparse
+import configparser
+import json
+import os
+import sys
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .config import DEFAULTS
+from .errors import ConfigError, CORSConfigWarning, Problem
+from .policy import Policy, compile_policy
+from .sources import options_from_mapping
+
+FORMATS = {".json": "json", ".toml": "toml", ".ini": "ini", ".cfg": "ini", ".conf": "ini"}
+PREFIX = "CORS_"
+
+
+class FileProblem(Problem):
+    """A problem with the file as a whole (it does not parse, has no CORS section...)."""
+
+    def __str__(self) -> str:
+        return f"{self.option}: {self.message}"
+
+
+class UsageError(Exception):
+    """The check could not run (exit 2)."""
+
+
+@dataclass(frozen=True)
+class Result:
+    """The outcome of one check: problems (errors), warnings, and the compiled rules when valid."""
+
+    source: str
+    problems: tuple[Problem, ...] = ()
+    warnings: tuple[str, ...] = ()
+    rules: tuple[str, ...] = ()
+    """One summary line per ``resources`` rule, most specific first (empty when invalid)."""
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def exit_status(self, strict: bool = False) -> int:
+        return 1 if self.problems or (strict and self.warnings) else 0
+
+    def to_dict(self, strict: bool = False) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "ok": self.ok,
+            "errors": [
+                {"option": problem.option, "value": _jsonable(problem.value), "message": problem.message}
+                for problem in self.problems
+            ],
+            "warnings": list(self.warnings),
+            "rules": list(self.rules),
+            "exit_status": self.exit_status(strict),
+        }
+
+
+def _jsonable(value: object) -> object:
+    try:
+        json.dumps(value)
+    except (TypeError, ValueError):
+        return repr(value)
+    return value
+
+
+# --- reading ---------------------------------------------------------------------------------------------
+
+
+def read_file(path: Path, fmt: str | None = None) -> tuple[dict[str, Any], str, str]:
+    """The CORS settings in a file: ``(mapping, prefix, where)``; raises :class:`UsageError` if the file
+    cannot be read and :class:`ConfigError` if it does not parse."""
+    fmt = fmt or FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise UsageError(f"{path}: cannot tell the format from the extension; use --format json, toml or ini")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise UsageError(f"{path}: {error.strerror or error}") from None
+    except UnicodeDecodeError as error:
+        raise ConfigError([FileProblem(str(path), None, f"is not UTF-8 text ({error.reason})")]) from None
+    if fmt == "json":
+        return _from_object(_parse_json(path, text), path)
+    if fmt == "toml":
+        return _from_object(_parse_toml(path, text), path)
+    return _read_ini(path, text)
+
+
+def _parse_json(path: Path, text: str) -> object:
+    try:
+        return json.loads(text)
+    except ValueError as error:
+        raise ConfigError([FileProblem(str(path), None, f"is not valid JSON ({error})")]) from None
+
+
+def _parse_toml(path: Path, text: str) -> object:
+    try:
+        import tomllib  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:  # Python < 3.11
+        try:
+            import tomli as tomllib  # type: ignore[import-not-found,no-redef,unused-ignore]
+        except ImportError:
+            raise UsageError(
+                f"{path}: reading TOML needs Python 3.11+ or the tomli package (pip install tomli); "
+                "or write the configuration as JSON or .ini"
+            ) from None
+    try:
+        parsed: object = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError([FileProblem(str(path), None, f"is not valid TOML ({error})")]) from None
+    return parsed
+
+
+def _from_object(data: object, path: Path) -> tuple[dict[str, Any], str, str]:
+    if not isinstance(data, dict):
+        raise ConfigError(
+            [FileProblem(str(path), data, 'must hold an object of CORS options, e.g. {"origins": [...]}')]
+        )
+    table: dict[str, Any] = data
+    where = ""
+    tool = table.get("tool")
+    if isinstance(table.get("cors"), dict):
+        table, where = table["cors"], "cors."
+    elif isinstance(tool, dict) and isinstance(tool.get("cors_wsgi"), dict):
+        table, where = tool["cors_wsgi"], "tool.cors_wsgi."
+    return _with_prefix(table, where)
+
+
+def _with_prefix(data: Mapping[str, Any], where: str) -> tuple[dict[str, Any], str, str]:
+    """Option names or ``CORS_*`` keys, but not a mix: in a file of CORS settings every key must count."""
+    prefixed = [key for key in data if key.startswith(PREFIX)]
+    if not prefixed:
+        return dict(data), "", where
+    plain = [key for key in data if not key.startswith(PREFIX)]
+    if plain:
+        raise ConfigError(
+            [
+                Problem(
+                    f"{where}{key}",
+                    data[key],
+                    f"mixes a plain option name with {PREFIX}* keys; write {PREFIX}{key.upper()} (or drop the "
+                    f"{PREFIX} prefix everywhere)",
+                )
+                for key in plain
+            ]
+        )
+    return dict(data), PREFIX, where
+
+
+def _read_ini(path: Path, text: str) -> tuple[dict[str, Any], str, str]:
+    # [DEFAULT] is read as an ordinary section: PasteDeploy's global_conf, never CORS settings.
+    parser = configparser.ConfigParser(interpolation=None, default_section="\0no default")
+    parser.optionxform = str  # type: ignore[assignment,method-assign]
+    try:
+        parser.read_string(text, source=str(path))
+    except configparser.Error as error:
+        raise ConfigError(
+            [FileProblem(str(path), None, f"is not a valid .ini file ({' '.join(error.message.split())})")]
+        ) from None
+    section = _find_section(parser)
+    if section is None:
+        raise ConfigError(
+            [
+                FileProblem(
+                    str(path),
+                    parser.sections(),
+                    "has no CORS section: write [cors], or a PasteDeploy [filter:cors] with use = egg:cors_wsgi",
+                )
+            ]
+        )
+    data = {key: value for key, value in parser[section].items() if key != "use"}
+    return _with_prefix(data, f"[{section}] ")
+
+
+def _find_section(parser: configparser.ConfigParser) -> str | None:
+    if parser.has_section("cors"):
+        return "cors"
+    for section in parser.sections():
+        use = parser[section].get("use", "").strip()
+        if section.startswith("filter:") and use.split("#")[0] == "egg:cors_wsgi":
+            return section
+    return "filter:cors" if parser.has_section("filter:cors") else None
+
+
+# --- checking --------------------------------------------------------------------------------------------
+
+
+def check_mapping(mapping: Mapping[str, Any], *, prefix: str, where: str, source: str) -> Result:
+    """Validate settings the way the middleware would; every problem and warning, nothing raised.
+
+    The middleware stops at the first stage that fails (bad keys, then bad values); ``check`` carries on
+    without the keys that failed, so that one run lists everything it can.
+    """
+    problems: list[Problem] = []
+    keys = {key: value for key, value in mapping.items() if isinstance(key, str) and key.startswith(prefix)}
+    try:
+        options = options_from_mapping(keys, prefix=prefix, where=where)
+    except ConfigError as error:
+        problems.extend(error.problems)
+        bad = {problem.option[len(where) :] for problem in error.problems}
+        options = options_from_mapping({k: v for k, v in keys.items() if k not in bad}, prefix=prefix, where=where)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", CORSConfigWarning)
+        try:
+            policy = compile_policy(options, options.labels)
+        except ConfigError as error:
+            problems.extend(error.problems)
+    if problems:
+        return Result(source, tuple(problems))
+    found = tuple(str(item.message) for item in caught if issubclass(item.category, CORSConfigWarning))
+    return Result(source, (), found, _summarise(policy))
+
+
+def _summarise(policy: Policy) -> tuple[str, ...]:
+    lines = []
+    for path, resource in policy.table.rules:
+        settings = resource.settings
+        details = [f"origins {', '.join(settings.origins.sources) or 'none'}"]
+        if settings.methods is None or settings.methods != DEFAULTS["methods"]:
+            details.append(f"methods {'*' if settings.methods is None else ', '.join(settings.methods)}")
+        if settings.supports_credentials:
+            details.append("credentials")
+        if settings.max_age is not None:
+            details.append(f"max_age {settings.max_age}")
+        lines.append(f"{path.source!r}: " + "; ".join(details))
+    return tuple(lines)
+
+
+def check_file(path: Path, fmt: str | None = None) -> Result:
+    """Read and validate a configuration file; raises :class:`UsageError` if it cannot be read."""
+    try:
+        mapping, prefix, where = read_file(path, fmt)
+    except ConfigError as error:
+        return Result(str(path), error.problems)
+    return check_mapping(mapping, prefix=prefix, where=where, source=str(path))
+
+
+def check_environment(environ: Mapping[str, str] | None = None, prefix: str = PREFIX) -> Result:
+    """Validate the ``CORS_*`` environment variables, as :meth:`CORSMiddleware.from_env` reads them."""
+    source = os.environ if environ is None else environ
+    return check_mapping(source, prefix=prefix, where="environment variable ", source=f"{prefix}* environment")
+
+
+# --- the command line --------------------------------------------------------------------------------------
+
+
+def format_text(result: Result, strict: bool = False) -> str:
+    lines = []
+    if result.problems:
+        count = len(result.problems)
+        lines.append(f"{result.source}: invalid, {count} problem{'s' if count != 1 else ''}")
+        lines.extend(f"  error: {problem}" for problem in result.problems)
+    lines.extend(f"  warning: {message}" for message in result.warnings)
+    if not result.problems:
+        count = len(result.rules)
+        verdict = "fails --strict" if strict and result.warnings else "OK"
+        lines.insert(0, f"{result.source}: {verdict}, {count} rule{'s' if count != 1 else ''}")
+        lines.extend(f"  rule {rule}" for rule in result.rules)
+    return "\n".join(lines)
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.description = (
+        "Validate a cors_wsgi configuration offline: a .json, .toml or .ini/.cfg file, or the CORS_* "
+        "environment (--env). Prints every problem and warning. Exit status 0 valid, 1 invalid, 2 usage error."
+    )
+    parser.add_argument("file", nargs="?", type=Path, help="configuration file (.json, .toml, .ini, .cfg)")
+    parser.add_argument("--env", action="store_true", help="check the CORS_* environment variables instead")
+    parser.add_argument("--prefix", default=PREFIX, help=f"environment variable prefix with --env (default {PREFIX})")
+    parser.add_argument(
+        "--format", choices=("json", "toml", "ini"), help="file format, when the extension does not say"
+    )
+    parser.add_argument("--strict", action="store_true", help="fail (exit 1) on warnings too")
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+
+
+def run(args: argparse.Namespace) -> int:
+    """``python -m cors_wsgi check``; returns the exit status."""
+    try:
+        if args.env and args.file is not None:
+            raise UsageError("give a configuration FILE or --env, not both")
+        if not args.env and args.file is None:
+            raise UsageError("give a configuration FILE (.json, .toml, .ini, .cfg), or --env for CORS_* variables")
+        result = check_environment(prefix=args.prefix) if args.env else check_file(args.file, args.format)
+    except UsageError as error:
+        print(f"check: error: {error}", file=sys.stderr)
+        return 2
+    print(json.dumps(result.to_dict(args.strict), indent=2) if args.json else format_text(result, args.strict))
+    return result.exit_status(args.strict)

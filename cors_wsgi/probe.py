@@ -1,0 +1,1071 @@
+"""``python -m cors_wsgi probe``: what a browser would do with one cross-origin request to a live server.
+
+A blocked CORS request shows the page only ``TypeError: Failed to fetch``; the reason is in the browser's
+console, and the fix is on the server. ``probe`` plays the browser against the real server (any server,
+not only cors_wsgi): it decides whether the request needs a preflight, sends it, applies the browser's
+checks to the answer, sends the actual request, checks that too, and prints one verdict per step with
+the reason, the fix in cors_wsgi's option names, and the error Chromium would report::
+
+    python -m cors_wsgi probe https://api.example.com/items --origin https://app.example.com \\
+        --method PUT --header "Content-Type: application/json" --credentials
+
+Exit status: 0 when the browser would let the page read the response, 1 when it would not (or when
+``probe`` cannot show that it would: an actual request that redirects is reported, not followed),
+2 for a usage or network error.
+
+The browser's rules are the WHATWG Fetch standard's ("CORS-safelisted request-header", "CORS check",
+"CORS-preflight fetch"), implemented here as pure functions -- :func:`needs_preflight`,
+:func:`check_preflight`, :func:`check_response`, :func:`readable_headers` -- separate from the network
+code and independent of the middleware's own logic, so that tests can hold one against the other. Where
+browsers differ, ``probe`` applies the strictest rule, so that "allowed" holds in all of them: it
+refuses ``Access-Control-Allow-Headers: *`` as cover for ``Authorization`` (the standard, enforced by
+Firefox and Safari; Chromium lets it through, and the verdict says so), and it expects a preflight for
+``Range: BYTES=0-1`` (Chromium preflights it; the standard would not).
+
+What ``probe`` is not: it sends no cookies (``--credentials`` only changes which checks apply, as the
+request's credentials mode does), it follows no redirects, and it knows nothing of a browser's preflight
+cache. When a preflight is refused without any ``Access-Control-*`` header -- which is how cors_wsgi
+refuses, so as not to disclose its policy -- ``probe`` sends a few extra preflights (a bare one, then
+the method alone, then each header alone) to tell which part was refused; ``--no-diagnose`` turns that
+off.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import re
+import socket
+import ssl
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any, Callable, Union
+from urllib.parse import urlsplit
+
+from .origins import ORIGIN_RE, suggest_origin
+
+Header = tuple[str, str]
+HeadersLike = Union[Mapping[str, str], Iterable[Header]]
+
+ACAO = "Access-Control-Allow-Origin"
+ACAC = "Access-Control-Allow-Credentials"
+ACAM = "Access-Control-Allow-Methods"
+ACAH = "Access-Control-Allow-Headers"
+ACEH = "Access-Control-Expose-Headers"
+ACMA = "Access-Control-Max-Age"
+
+# Fetch, "CORS-safelisted method".
+SAFELISTED_METHODS = frozenset({"GET", "HEAD", "POST"})
+# Fetch, "normalize a method": only these are upper-cased; fetch(url, {method: "patch"}) sends "patch".
+NORMALISED_METHODS = frozenset({"DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"})
+FORBIDDEN_METHODS = frozenset({"CONNECT", "TRACE", "TRACK"})
+# Fetch, "forbidden request-header": the page cannot set them; fetch() silently drops them.
+FORBIDDEN_REQUEST_HEADERS = frozenset(
+    {
+        "accept-charset",
+        "accept-encoding",
+        "access-control-request-headers",
+        "access-control-request-method",
+        "connection",
+        "content-length",
+        "cookie",
+        "cookie2",
+        "date",
+        "dnt",
+        "expect",
+        "host",
+        "keep-alive",
+        "origin",
+        "referer",
+        "set-cookie",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+        "via",
+    }
+)
+_METHOD_OVERRIDE_HEADERS = frozenset({"x-http-method", "x-http-method-override", "x-method-override"})
+# Fetch, "CORS-safelisted response-header name": readable by the page without Access-Control-Expose-Headers.
+SAFELISTED_RESPONSE_HEADERS = frozenset(
+    {"cache-control", "content-language", "content-length", "content-type", "expires", "last-modified", "pragma"}
+)
+FORBIDDEN_RESPONSE_HEADERS = frozenset({"set-cookie", "set-cookie2"})
+SAFELISTED_CONTENT_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data", "text/plain"})
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+
+MAX_SAFELISTED_VALUE = 128
+MAX_SAFELISTED_TOTAL = 1024
+# Browsers' caps on Access-Control-Max-Age; absent or invalid means 5 seconds.
+CHROMIUM_MAX_AGE_CAP = 7200
+DEFAULT_MAX_AGE = 5
+
+_TOKEN_RE = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+# Fetch, "CORS-unsafe request-header byte".
+_UNSAFE_BYTE_RE = re.compile(r'[\x00-\x08\x0a-\x1f"():<>?@\[\\\]{}\x7f]')
+_LANGUAGE_VALUE_RE = re.compile(r"[0-9A-Za-z *,\-.;=]*")
+# Fetch, "parse a single range header value" (no whitespace allowed), for the Range safelist. Fetch
+# accepts "BYTES=" too; Chromium 156 preflights it, and the stricter rule is the one that holds everywhere.
+_RANGE_RE = re.compile(r"bytes=([0-9]*)-([0-9]*)")
+_URL_LIKE_RE = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:.+")
+
+# What Chromium prints in the console, after "Access to fetch at '<url>' from origin '<origin>' has been
+# blocked by CORS policy: ". Checked against Chromium 156 (tests/browser/test_probe_agrees.py).
+_PREFLIGHT_PREFIX = "Response to preflight request doesn't pass access control check: "
+_VALID_VALUE = " Have the server send the header with a valid value."
+_CONSOLE = {
+    "MissingAllowOriginHeader": "No 'Access-Control-Allow-Origin' header is present on the requested resource.",
+    "WildcardOriginNotAllowed": (
+        "The value of the 'Access-Control-Allow-Origin' header in the response must not be the wildcard '*' "
+        "when the request's credentials mode is 'include'."
+    ),
+    "AllowOriginMismatch": (
+        "The 'Access-Control-Allow-Origin' header has a value '{}' that is not equal to the supplied origin."
+        + _VALID_VALUE
+    ),
+    "MultipleAllowOriginValues": (
+        "The 'Access-Control-Allow-Origin' header contains multiple values '{}', but only one is allowed."
+        + _VALID_VALUE
+    ),
+    "InvalidAllowOriginValue": "The 'Access-Control-Allow-Origin' header contains the invalid value '{}'."
+    + _VALID_VALUE,
+    "InvalidAllowCredentials": (
+        "The value of the 'Access-Control-Allow-Credentials' header in the response is '{}' which must be 'true' "
+        "when the request's credentials mode is 'include'."
+    ),
+    "PreflightInvalidStatus": _PREFLIGHT_PREFIX + "It does not have HTTP ok status.",
+    "PreflightDisallowedRedirect": _PREFLIGHT_PREFIX + "Redirect is not allowed for a preflight request.",
+    "InvalidAllowMethodsPreflightResponse": (
+        "Cannot parse Access-Control-Allow-Methods response header field in preflight response."
+    ),
+    "InvalidAllowHeadersPreflightResponse": (
+        "Cannot parse Access-Control-Allow-Headers response header field in preflight response."
+    ),
+    "MethodDisallowedByPreflightResponse": (
+        "Method {} is not allowed by Access-Control-Allow-Methods in preflight response."
+    ),
+    "HeaderDisallowedByPreflightResponse": (
+        "Request header field {} is not allowed by Access-Control-Allow-Headers in preflight response."
+    ),
+}
+
+
+class ProbeError(Exception):
+    """A usage or network error: ``probe`` could not ask the question, so it has no verdict (exit 2)."""
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The browser's judgement of one step (``preflight``, ``actual``, ``expose``...)."""
+
+    step: str
+    ok: bool
+    reason: str
+    """What happened, in one sentence."""
+    fix: str = ""
+    """What to change (in cors_wsgi option names), when the step failed."""
+    browser_error: str | None = None
+    """The error class Chromium reports (DevTools ``corsErrorStatus.corsError``), e.g.
+    ``PreflightMissingAllowOriginHeader``; None when the browser reports no CORS error."""
+    console: str | None = None
+    """What Chromium prints in the page's console for this failure."""
+    status: int | None = None
+    headers: tuple[Header, ...] = ()
+    """The response headers the verdict is based on (``Access-Control-*``, ``Vary``, ``Location``)."""
+    sent: bool = True
+    """False when no request was sent for this step (a preflight not needed, an actual request the
+    browser would not send after a failed preflight)."""
+    request: str = ""
+    """The request line sent, e.g. ``OPTIONS /api/items``."""
+    notes: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "step": self.step,
+            "ok": self.ok,
+            "sent": self.sent,
+            "request": self.request or None,
+            "status": self.status,
+            "reason": self.reason,
+            "fix": self.fix or None,
+            "browser_error": self.browser_error,
+            "console": self.console,
+            "headers": [list(header) for header in self.headers],
+            "notes": list(self.notes),
+        }
+
+
+@dataclass(frozen=True)
+class Response:
+    """An HTTP response as the probe received it: header lines in order, duplicates kept."""
+
+    status: int
+    reason: str = ""
+    headers: tuple[Header, ...] = ()
+
+
+@dataclass(frozen=True)
+class ProbeRequest:
+    """The request a page would make: ``fetch(url, {method, headers, credentials})`` from ``origin``."""
+
+    url: str
+    origin: str
+    method: str = "GET"
+    headers: tuple[Header, ...] = ()
+    credentials: bool = False
+    expose_checks: tuple[str, ...] = ()
+    diagnose: bool = True
+
+
+@dataclass(frozen=True)
+class Report:
+    """Every step of one probe and the overall verdict: ``allowed``, ``blocked`` or ``redirected``."""
+
+    request: ProbeRequest
+    steps: tuple[Verdict, ...]
+    verdict: str
+    preflight_reason: str = ""
+    preflight_request_headers: tuple[Header, ...] = ()
+
+    @property
+    def exit_status(self) -> int:
+        return 0 if self.verdict == "allowed" else 1
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "url": self.request.url,
+            "origin": self.request.origin,
+            "method": self.request.method,
+            "credentials": self.request.credentials,
+            "request_headers": [list(header) for header in self.request.headers],
+            "preflight_required": any(step.step == "preflight" and step.sent for step in self.steps),
+            "preflight_reason": self.preflight_reason,
+            "preflight_request_headers": [list(header) for header in self.preflight_request_headers],
+            "steps": [step.to_dict() for step in self.steps],
+            "verdict": self.verdict,
+            "exit_status": self.exit_status,
+        }
+
+
+# --- the page's side: what the request looks like -----------------------------------------------------
+
+
+def normalise_method(method: str) -> str:
+    """The method as the browser sends it (Fetch, "normalize a method")."""
+    upper = method.upper()
+    return upper if upper in NORMALISED_METHODS else method
+
+
+def method_problem(method: str) -> str | None:
+    """Why ``fetch()`` would throw for this method, or None."""
+    if _TOKEN_RE.fullmatch(method) is None:
+        return f"{method!r} is not an HTTP method name"
+    if method.upper() in FORBIDDEN_METHODS:
+        return f"browsers never send {method.upper()} (a forbidden method: fetch() throws)"
+    return None
+
+
+def request_header_problem(name: str, value: str) -> str | None:
+    """Why a page could not send this header, or None."""
+    if _TOKEN_RE.fullmatch(name) is None:
+        return f"{name!r} is not a header name"
+    if any(char in value for char in "\r\n\x00"):
+        return f"the value of {name} contains CR, LF or NUL"
+    lowered = name.lower()
+    forbidden = lowered in FORBIDDEN_REQUEST_HEADERS or lowered.startswith(("proxy-", "sec-"))
+    if lowered in _METHOD_OVERRIDE_HEADERS:
+        forbidden = any(item.strip().upper() in FORBIDDEN_METHODS for item in value.split(","))
+    if forbidden:
+        extra = (
+            " (cookies are sent with --credentials in a browser; probe itself sends none)"
+            if "cookie" in lowered
+            else ""
+        )
+        return f"browsers never let a page set {name} (a forbidden request header){extra}"
+    return None
+
+
+def safelist_problem(name: str, value: str) -> str | None:
+    """None if ``name: value`` is a CORS-safelisted request-header (Fetch); otherwise why it is not."""
+    lowered = name.lower()
+    if lowered not in ("accept", "accept-language", "content-language", "content-type", "range"):
+        return f"request header {lowered!r} is not CORS-safelisted"
+    if len(value.encode("latin-1", "replace")) > MAX_SAFELISTED_VALUE:
+        return f"the {lowered} value is longer than {MAX_SAFELISTED_VALUE} bytes"
+    if lowered in ("accept-language", "content-language"):
+        if _LANGUAGE_VALUE_RE.fullmatch(value) is None:
+            return f"the {lowered} value {value!r} has characters outside the safelist"
+        return None
+    if lowered == "range":
+        match = _RANGE_RE.fullmatch(value)
+        if match is None or not match.group(1):
+            return f"Range {value!r} is not a single 'bytes=start-[end]' range"
+        if match.group(2) and int(match.group(1)) > int(match.group(2)):
+            return f"Range {value!r} ends before it starts"
+        return None
+    if _UNSAFE_BYTE_RE.search(value) is not None:
+        return f"the {lowered} value {value!r} contains a CORS-unsafe byte"
+    if lowered == "content-type":
+        essence = _mime_essence(value)
+        if essence not in SAFELISTED_CONTENT_TYPES:
+            return (
+                f"Content-Type {value!r} is not one of application/x-www-form-urlencoded, multipart/form-data, "
+                "text/plain"
+            )
+    return None
+
+
+def _mime_essence(value: str) -> str | None:
+    """Fetch, "parse a MIME type", as far as its essence (type/subtype, lowercased)."""
+    text = value.strip(" \t\r\n")
+    kind, slash, rest = text.partition("/")
+    subtype = rest.split(";", 1)[0].rstrip(" \t\r\n")
+    if not slash or _TOKEN_RE.fullmatch(kind) is None or _TOKEN_RE.fullmatch(subtype) is None:
+        return None
+    return f"{kind}/{subtype}".lower()
+
+
+def unsafe_header_names(headers: HeadersLike) -> dict[str, str]:
+    """Fetch, "CORS-unsafe request-header names": lowercase name -> why it is unsafe, sorted by name.
+
+    These are the names the browser puts in ``Access-Control-Request-Headers`` (joined by ``,``).
+    """
+    unsafe: dict[str, str] = {}
+    safe: list[str] = []
+    total = 0
+    for name, value in _pairs(headers):
+        problem = safelist_problem(name, value)
+        if problem is None:
+            safe.append(name.lower())
+            total += len(value)
+        else:
+            unsafe.setdefault(name.lower(), problem)
+    if total > MAX_SAFELISTED_TOTAL:
+        reason = f"the safelisted header values add up to more than {MAX_SAFELISTED_TOTAL} bytes"
+        for name in safe:
+            unsafe.setdefault(name, reason)
+    return dict(sorted(unsafe.items()))
+
+
+def needs_preflight(method: str, headers: HeadersLike = (), credentials: bool = False) -> tuple[bool, str]:
+    """Whether ``fetch()`` sends a preflight first, and why (Fetch, "main fetch", step "CORS-preflight").
+
+    ``credentials`` does not change the answer (cookies never trigger a preflight); it is accepted so
+    the call reads like the request it describes. ``method`` is as the browser sends it.
+    """
+    del credentials
+    reasons = []
+    if method not in SAFELISTED_METHODS:
+        reasons.append(f"method {method!r} is not CORS-safelisted (only GET, HEAD, POST are)")
+    reasons.extend(unsafe_header_names(headers).values())
+    if reasons:
+        return True, "; ".join(reasons)
+    return False, f"{method} with only CORS-safelisted headers is a simple request"
+
+
+def preflight_request_headers(origin: str, method: str, headers: HeadersLike) -> list[Header]:
+    """The headers of the preflight the browser sends for this request (no cookies, no Authorization)."""
+    sent = [("Origin", origin), ("Access-Control-Request-Method", method)]
+    unsafe = unsafe_header_names(headers)
+    if unsafe:
+        sent.append(("Access-Control-Request-Headers", ",".join(unsafe)))
+    sent.append(("Accept", "*/*"))
+    return sent
+
+
+# --- the browser's checks on a response ---------------------------------------------------------------
+
+
+def _pairs(headers: HeadersLike) -> list[Header]:
+    if isinstance(headers, Mapping):
+        return [(str(name), str(value)) for name, value in headers.items()]
+    return [(name, value) for name, value in headers]
+
+
+def _get(headers: Sequence[Header], name: str) -> str | None:
+    """Fetch, "get": every line of the header combined with ``, ``; None when absent."""
+    lowered = name.lower()
+    values = [value.strip(" \t") for key, value in headers if key.lower() == lowered]
+    return ", ".join(values) if values else None
+
+
+def _relevant(headers: Sequence[Header]) -> tuple[Header, ...]:
+    return tuple(
+        (name, value)
+        for name, value in headers
+        if name.lower().startswith("access-control-") or name.lower() in ("vary", "location", "x-cors-debug")
+    )
+
+
+def _console(url: str, origin: str, error: str, parameter: str = "") -> str:
+    """Chromium's console message for ``error`` (a preflight variant adds the preflight prefix)."""
+    if error in _CONSOLE:
+        detail = _CONSOLE[error].format(parameter)
+    else:
+        detail = _PREFLIGHT_PREFIX + _CONSOLE[error.removeprefix("Preflight")].format(parameter)
+    return f"Access to fetch at '{url}' from origin '{origin}' has been blocked by CORS policy: {detail}"
+
+
+@dataclass(frozen=True)
+class _Failure:
+    error: str
+    parameter: str
+    reason: str
+    fix: str
+
+
+def cors_check(headers: HeadersLike, origin: str, credentials: bool) -> _Failure | None:
+    """Fetch, "CORS check", with Chromium's error classes: None on success."""
+    pairs = _pairs(headers)
+    allow_origin = _get(pairs, ACAO)
+    add_origin = f"add {origin!r} to origins"
+    if allow_origin is None:
+        return _Failure("MissingAllowOriginHeader", "", "no Access-Control-Allow-Origin header", add_origin)
+    if allow_origin == "*":
+        if credentials:
+            return _Failure(
+                "WildcardOriginNotAllowed",
+                "",
+                "Access-Control-Allow-Origin is '*', which browsers refuse on a credentialed request",
+                f"list {origin!r} in origins (not '*') and set supports_credentials=True, so the server echoes the "
+                "origin; or make the request without credentials",
+            )
+    elif allow_origin != origin:
+        if any(char in allow_origin for char in " ,"):
+            return _Failure(
+                "MultipleAllowOriginValues",
+                allow_origin,
+                f"Access-Control-Allow-Origin has several values ({allow_origin!r}); browsers accept exactly one",
+                "make only one layer add CORS headers (the application, a proxy or the middleware, not two of "
+                "them); cors_wsgi adds nothing when the application sets Access-Control-Allow-Origin itself",
+            )
+        if allow_origin != "null" and _URL_LIKE_RE.fullmatch(allow_origin) is None:
+            return _Failure(
+                "InvalidAllowOriginValue",
+                allow_origin,
+                f"Access-Control-Allow-Origin {allow_origin!r} is not an origin",
+                f"send exactly {origin!r}; {add_origin}",
+            )
+        near = allow_origin.lower().rstrip("/") == origin
+        return _Failure(
+            "AllowOriginMismatch",
+            allow_origin,
+            f"Access-Control-Allow-Origin is {allow_origin!r}, not the page's origin {origin!r}"
+            + (" (browsers compare byte for byte: case and trailing slash count)" if near else ""),
+            f"send exactly {origin!r}; {add_origin}",
+        )
+    if credentials:
+        allow_credentials = _get(pairs, ACAC)
+        if allow_credentials != "true":
+            shown = allow_credentials or ""
+            reason = (
+                "no Access-Control-Allow-Credentials header on a credentialed request"
+                if allow_credentials is None
+                else f"Access-Control-Allow-Credentials is {shown!r}; it must be exactly 'true'"
+            )
+            return _Failure("InvalidAllowCredentials", shown, reason, "set supports_credentials=True")
+    return None
+
+
+def _parse_list(value: str | None) -> list[str] | None:
+    """Fetch, "extract header list values" for ``#token``: empty elements ignored, None if malformed."""
+    if value is None:
+        return []
+    items = [item.strip(" \t") for item in value.split(",")]
+    if any(item and _TOKEN_RE.fullmatch(item) is None for item in items):
+        return None
+    return [item for item in items if item]
+
+
+def check_preflight(
+    response_status: int,
+    response_headers: HeadersLike,
+    origin: str,
+    method: str,
+    headers: HeadersLike = (),
+    credentials: bool = False,
+    *,
+    url: str = "",
+) -> Verdict:
+    """The browser's judgement of a preflight response (Fetch, "CORS-preflight fetch").
+
+    ``method`` and ``headers`` are the actual request's (method as sent, headers as the page set them);
+    ``credentials`` is its credentials mode ``include``. Checks, in Chromium's order: no redirect; the
+    CORS check (``Access-Control-Allow-Origin``, ``-Allow-Credentials``); an ok (2xx) status; the method in
+    ``Access-Control-Allow-Methods``; each CORS-unsafe request header in ``Access-Control-Allow-Headers``.
+    """
+    pairs = _pairs(response_headers)
+    shown = _relevant(pairs)
+
+    def fail(error: str, parameter: str, reason: str, fix: str) -> Verdict:
+        console = _console(url, origin, error, parameter)
+        return Verdict("preflight", False, reason, fix, error, console, response_status, shown)
+
+    location = _get(pairs, "Location")
+    if response_status in REDIRECT_STATUSES and location is not None:
+        return fail(
+            "PreflightDisallowedRedirect",
+            "",
+            f"the preflight was redirected ({response_status} to {location}); browsers never follow a redirect "
+            "on a preflight",
+            "request the final URL directly (a missing or extra trailing slash and http->https redirects are the "
+            "usual causes)",
+        )
+    failure = cors_check(pairs, origin, credentials)
+    if failure is not None:
+        reason = failure.reason
+        fix = failure.fix
+        if failure.error == "MissingAllowOriginHeader":
+            reason, fix = _explain_missing_preflight_acao(response_status, pairs, origin, method, headers)
+        return fail("Preflight" + failure.error, failure.parameter, reason, fix)
+    if not 200 <= response_status <= 299:
+        return fail(
+            "PreflightInvalidStatus",
+            "",
+            f"the preflight got status {response_status}; a preflight must succeed with a 2xx status",
+            _status_fix(response_status),
+        )
+    methods = _parse_list(_get(pairs, ACAM))
+    if methods is None:
+        return fail(
+            "InvalidAllowMethodsPreflightResponse",
+            "",
+            f"Access-Control-Allow-Methods {_get(pairs, ACAM)!r} is not a comma-separated list of method names",
+            "send method names separated by commas (cors_wsgi does)",
+        )
+    allowed_headers = _parse_list(_get(pairs, ACAH))
+    if allowed_headers is None:
+        return fail(
+            "InvalidAllowHeadersPreflightResponse",
+            "",
+            f"Access-Control-Allow-Headers {_get(pairs, ACAH)!r} is not a comma-separated list of header names",
+            "send header names separated by commas (cors_wsgi does)",
+        )
+    wildcard = not credentials  # '*' is a wildcard only for requests without credentials
+    if method not in methods and method not in SAFELISTED_METHODS and not (wildcard and "*" in methods):
+        return fail("MethodDisallowedByPreflightResponse", method, *_method_failure(method, methods, credentials))
+    lowered = {name.lower() for name in allowed_headers}
+    unsafe = list(unsafe_header_names(headers))
+    for name in unsafe:
+        # Fetch: '*' never covers Authorization (a "CORS non-wildcard request-header name").
+        if name not in lowered and not (wildcard and "*" in lowered and name != "authorization"):
+            return fail(
+                "HeaderDisallowedByPreflightResponse", name, *_header_failure(name, allowed_headers, credentials)
+            )
+
+    max_age = _get(pairs, ACMA)
+    seconds = int(max_age) if max_age is not None and max_age.isascii() and max_age.isdigit() else None
+    if seconds is None:
+        note = f"no valid Access-Control-Max-Age: browsers cache this preflight for {DEFAULT_MAX_AGE} s"
+    else:
+        note = (
+            f"browsers may cache this preflight for {seconds} s (Chromium caps at {CHROMIUM_MAX_AGE_CAP} s, "
+            "Firefox at 86400 s, Safari at 600 s)"
+        )
+    what = [f"origin {origin!r}", f"method {method!r}"]
+    if unsafe:
+        what.append(f"header{'s' if len(unsafe) > 1 else ''} {', '.join(unsafe)}")
+    return Verdict(
+        "preflight", True, f"{', '.join(what)} allowed", status=response_status, headers=shown, notes=(note,)
+    )
+
+
+def _explain_missing_preflight_acao(
+    status: int, pairs: Sequence[Header], origin: str, method: str, headers: HeadersLike
+) -> tuple[str, str]:
+    vary = {item.strip().lower() for item in (_get(pairs, "Vary") or "").split(",")}
+    unsafe = list(unsafe_header_names(headers))
+    parts = [f"origin {origin!r}"]
+    if method not in SAFELISTED_METHODS or unsafe:
+        parts.append(f"method {method!r}")
+    if unsafe:
+        parts.append("headers " + ", ".join(unsafe))
+    if any(name.lower().startswith("access-control-") for name, _ in pairs):
+        reason = "the preflight response has Access-Control-* headers but no Access-Control-Allow-Origin"
+        fix = f"send Access-Control-Allow-Origin: {origin} on preflights too (cors_wsgi: add {origin!r} to origins)"
+    elif "origin" in vary:
+        reason = (
+            f"the preflight was refused (status {status}, no Access-Control-Allow-Origin): the server's CORS policy "
+            f"does not allow one of: {'; '.join(parts)} (cors_wsgi refuses without saying which)"
+        )
+        fix = "allow them: " + _allow_all_fix(origin, method, unsafe)
+    else:
+        reason = (
+            f"the preflight got status {status} with no CORS headers at all: no CORS layer answered it"
+            " (the application did)"
+        )
+        fix = (
+            "put the CORS middleware in front of the application and make sure resources covers this path; "
+            "then " + _allow_all_fix(origin, method, unsafe)
+        )
+    return reason, fix
+
+
+def _allow_all_fix(origin: str, method: str, unsafe: Sequence[str]) -> str:
+    fixes = [f"{origin!r} in origins"]
+    if method not in SAFELISTED_METHODS:
+        fixes.append(f"{method!r} in methods")
+    if unsafe:
+        fixes.append(", ".join(repr(_display_name(name)) for name in unsafe) + " in allow_headers")
+    return "check " + ", ".join(fixes)
+
+
+def _display_name(name: str) -> str:
+    """``x-foo`` -> ``X-Foo``, the usual way to write a header name in a configuration."""
+    return "-".join(part[:1].upper() + part[1:] for part in name.split("-"))
+
+
+def _status_fix(status: int) -> str:
+    if status in (401, 403):
+        return (
+            "answer the preflight before authentication runs (preflights never carry cookies or Authorization); "
+            "with cors_wsgi outermost and automatic_options=True it is answered before the application"
+        )
+    if status in (404, 405, 501):
+        return (
+            "the application answered OPTIONS itself: let the CORS middleware answer preflights "
+            "(cors_wsgi: automatic_options=True, and resources must cover this path)"
+        )
+    return "answer the preflight with 204 (cors_wsgi does, with automatic_options=True)"
+
+
+def _method_failure(method: str, methods: Sequence[str], credentials: bool) -> tuple[str, str]:
+    listed = ", ".join(methods) if methods else "nothing"
+    reason = f"method {method!r} is not in Access-Control-Allow-Methods ({listed})"
+    fix = f"add {method!r} to methods"
+    if method.upper() != method:
+        reason += (
+            "; the page asked for it in lower case, and browsers upper-case only DELETE, GET, HEAD, OPTIONS, POST, PUT"
+        )
+        fix = (
+            f"write it in upper case in the page (method: {method.upper()!r}), and allow {method.upper()!r} in methods"
+        )
+    elif any(item.upper() == method for item in methods):
+        reason += " (methods are compared case-sensitively)"
+        fix = f"send {method!r} in upper case in Access-Control-Allow-Methods (cors_wsgi upper-cases methods)"
+    elif "*" in methods and credentials:
+        reason += "; '*' is only a wildcard for requests without credentials"
+        fix = f"list {method!r} in methods instead of '*'"
+    return reason, fix
+
+
+def _header_failure(name: str, allowed: Sequence[str], credentials: bool) -> tuple[str, str]:
+    listed = ", ".join(allowed) if allowed else "nothing"
+    reason = f"request header {name!r} is not in Access-Control-Allow-Headers ({listed})"
+    fix = f"add {_display_name(name)!r} to allow_headers"
+    if "*" in allowed and name == "authorization":
+        reason += "; '*' never covers Authorization (Fetch; Firefox and Safari block it, Chromium lets it through)"
+        fix = "list 'Authorization' in allow_headers by name (cors_wsgi names it when allow_headers='*')"
+    elif "*" in allowed and credentials:
+        reason += "; '*' is only a wildcard for requests without credentials"
+        fix = f"list {_display_name(name)!r} in allow_headers by name (cors_wsgi always names each header)"
+    return reason, fix
+
+
+def check_response(
+    response_status: int,
+    response_headers: HeadersLike,
+    origin: str,
+    credentials: bool = False,
+    *,
+    url: str = "",
+) -> Verdict:
+    """The browser's CORS check on the actual response: may the page read it?"""
+    pairs = _pairs(response_headers)
+    shown = _relevant(pairs)
+    failure = cors_check(pairs, origin, credentials)
+    if failure is None:
+        allowed = _get(pairs, ACAO)
+        credit = " with credentials" if credentials else ""
+        return Verdict(
+            "actual",
+            True,
+            f"Access-Control-Allow-Origin {allowed!r} lets the page read the response{credit}",
+            status=response_status,
+            headers=shown,
+        )
+    reason, fix = failure.reason, failure.fix
+    if failure.error == "MissingAllowOriginHeader":
+        vary = {item.strip().lower() for item in (_get(pairs, "Vary") or "").split(",")}
+        if response_status >= 500:
+            reason += f" on a {response_status} response"
+            fix += "; error responses need CORS headers too (cors_wsgi: intercept_exceptions=True, the default)"
+        elif "origin" in vary:
+            reason += " (but Vary: Origin, so a CORS policy ran and did not allow this origin)"
+        else:
+            reason += " and no Vary: Origin: no CORS layer handled this response"
+            fix = f"put the CORS middleware in front of the application and make sure resources covers this path; {fix}"
+    console = _console(url, origin, failure.error, failure.parameter)
+    return Verdict("actual", False, reason, fix, failure.error, console, response_status, shown)
+
+
+def readable_headers(response_headers: HeadersLike, credentials: bool = False) -> list[str]:
+    """The response header names page JavaScript can read (lowercase, sorted): the safelisted ones and
+    those in ``Access-Control-Expose-Headers`` (``*`` counts only without credentials)."""
+    pairs = _pairs(response_headers)
+    exposed = {name.lower() for name in (_parse_list(_get(pairs, ACEH)) or [])}
+    every = "*" in exposed and not credentials
+    names = set()
+    for name, _ in pairs:
+        lowered = name.lower()
+        if lowered in FORBIDDEN_RESPONSE_HEADERS:
+            continue
+        if lowered in SAFELISTED_RESPONSE_HEADERS or lowered in exposed or every:
+            names.add(lowered)
+    return sorted(names)
+
+
+def check_exposed(name: str, response_headers: HeadersLike, credentials: bool = False) -> Verdict:
+    """Whether page JavaScript can read response header ``name`` (``response.headers.get(name)``)."""
+    pairs = _pairs(response_headers)
+    lowered = name.lower()
+    present = any(key.lower() == lowered for key, _ in pairs)
+    shown = tuple(header for header in _relevant(pairs) if header[0].lower() == ACEH.lower())
+    step = f"expose {name}"
+    if not present:
+        return Verdict(
+            step, False, f"the response has no {name} header", f"the application must send {name}", headers=shown
+        )
+    if lowered in readable_headers(pairs, credentials):
+        return Verdict(step, True, f"{name} is readable by the page", headers=shown)
+    if lowered in FORBIDDEN_RESPONSE_HEADERS:
+        return Verdict(step, False, f"browsers never let a page read {name}", "nothing can expose it", headers=shown)
+    exposed = _parse_list(_get(pairs, ACEH)) or []
+    reason = f"{name} is not in Access-Control-Expose-Headers, so response.headers.get() returns null"
+    if "*" in exposed and credentials:
+        reason = f"{name} is only covered by '*', which does not apply to credentialed requests"
+    return Verdict(step, False, reason, f"add {name!r} to expose_headers", headers=shown)
+
+
+# --- the network ----------------------------------------------------------------------------------------
+
+Send = Callable[[str, str, Sequence[Header]], Response]
+"""``send(method, url, headers) -> Response``: one HTTP exchange, no redirects followed."""
+
+USER_AGENT = "cors_wsgi-probe"
+MAX_BODY = 1 << 20
+
+
+def http_sender(timeout: float = 10.0, insecure: bool = False) -> Send:
+    """A :data:`Send` over ``http.client``: one connection per request, redirects not followed."""
+
+    def send(method: str, url: str, headers: Sequence[Header]) -> Response:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        connection: http.client.HTTPConnection
+        if parts.scheme == "https":
+            context = ssl.create_default_context()
+            if insecure:
+                context.check_hostname = False
+                context.verify_mode = ssl.CERT_NONE
+            connection = http.client.HTTPSConnection(host, parts.port, timeout=timeout, context=context)
+        else:
+            connection = http.client.HTTPConnection(host, parts.port, timeout=timeout)
+        try:
+            connection.putrequest(method, target, skip_accept_encoding=True)
+            for name, value in (("User-Agent", USER_AGENT), *headers):
+                connection.putheader(name, value)
+            if method in ("POST", "PUT", "PATCH") and not any(n.lower() == "content-length" for n, _ in headers):
+                connection.putheader("Content-Length", "0")
+            connection.endheaders()
+            response = connection.getresponse()
+            response.read(MAX_BODY)
+            return Response(response.status, response.reason, tuple(response.getheaders()))
+        except ssl.SSLCertVerificationError as error:
+            raise ProbeError(
+                f"TLS certificate check failed for {host}: {error.verify_message} (--insecure skips it)"
+            ) from None
+        except socket.timeout:
+            raise ProbeError(f"{method} {url}: no answer within {timeout:g} s") from None
+        except (OSError, http.client.HTTPException) as error:
+            detail = (
+                error.strerror if isinstance(error, OSError) and error.strerror else str(error) or type(error).__name__
+            )
+            raise ProbeError(f"{method} {url}: {detail}") from None
+        finally:
+            connection.close()
+
+    return send
+
+
+# --- the probe ------------------------------------------------------------------------------------------
+
+
+def url_origin(url: str) -> str:
+    """The serialised origin of an http(s) URL."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    host = f"[{host}]" if ":" in host else host
+    port = parts.port
+    default = {"http": 80, "https": 443}.get(parts.scheme)
+    return f"{parts.scheme}://{host}" + (f":{port}" if port is not None and port != default else "")
+
+
+def _is_potentially_trustworthy(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    return (
+        urlsplit(url).scheme == "https"
+        or host in ("localhost", "::1")
+        or host.endswith(".localhost")
+        or re.fullmatch(r"127(?:\.[0-9]{1,3}){3}", host) is not None
+    )
+
+
+def validate(request: ProbeRequest) -> ProbeRequest:
+    """Check the request the way ``fetch()`` would (raising :class:`ProbeError`) and normalise it."""
+    try:
+        parts = urlsplit(request.url)
+        parts.port  # noqa: B018 - raises ValueError for a bad port
+    except ValueError as error:
+        raise ProbeError(f"{request.url!r} is not a valid URL ({error})") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ProbeError(f"{request.url!r} is not an http:// or https:// URL")
+    if parts.username is not None:
+        raise ProbeError("fetch() refuses URLs with credentials in them (user:password@)")
+    origin = request.origin
+    if origin != "null" and (ORIGIN_RE.fullmatch(origin) is None or suggest_origin(origin) != origin):
+        hint = suggest_origin(origin)
+        did_you_mean = f"; did you mean {hint!r}?" if hint and hint != origin else ""
+        raise ProbeError(
+            f"--origin {origin!r} is not an origin as browsers send it (scheme://host[:port], lowercase, no "
+            f"default port, no path){did_you_mean}"
+        )
+    problem = method_problem(request.method)
+    if problem:
+        raise ProbeError(problem)
+    combined: dict[str, tuple[str, str]] = {}
+    for name, value in request.headers:
+        value = value.strip(" \t")
+        problem = request_header_problem(name, value)
+        if problem:
+            raise ProbeError(problem)
+        lowered = name.lower()
+        if lowered in combined:  # Headers.append() combines repeated names, as the browser sends them
+            combined[lowered] = (combined[lowered][0], f"{combined[lowered][1]}, {value}")
+        else:
+            combined[lowered] = (name, value)
+    url = parts._replace(fragment="").geturl()
+    return replace(request, url=url, method=normalise_method(request.method), headers=tuple(combined.values()))
+
+
+def run_probe(request: ProbeRequest, send: Send) -> Report:
+    """Make ``request`` the way a browser would, through ``send``; raises :class:`ProbeError`."""
+    request = validate(request)
+    url, origin, method, credentials = request.url, request.origin, request.method, request.credentials
+    path = urlsplit(url).path or "/"
+    if url_origin(url) == origin:
+        step = Verdict(
+            "same origin",
+            True,
+            f"not cross-origin: {url} is on the page's own origin, so CORS does not apply",
+            sent=False,
+        )
+        return Report(request, (step,), "allowed", "same-origin request")
+    if origin.startswith("https:") and not _is_potentially_trustworthy(url):
+        step = Verdict(
+            "mixed content",
+            False,
+            "blocked: an https page may not fetch plain http from a non-local host (mixed content); the browser "
+            "never sends the request",
+            "serve the API over https (or probe with an http:// origin to check the CORS answers alone)",
+            sent=False,
+        )
+        return Report(request, (step,), "blocked", "")
+
+    required, why = needs_preflight(method, request.headers, credentials)
+    steps: list[Verdict] = []
+    preflight_headers: tuple[Header, ...] = ()
+    if required:
+        preflight_headers = tuple(preflight_request_headers(origin, method, request.headers))
+        response = send("OPTIONS", url, preflight_headers)
+        verdict = check_preflight(
+            response.status, response.headers, origin, method, request.headers, credentials, url=url
+        )
+        verdict = replace(verdict, request=f"OPTIONS {path}")
+        if verdict.browser_error == "PreflightMissingAllowOriginHeader" and request.diagnose:
+            verdict = _diagnose(verdict, request, send)
+        steps.append(verdict)
+        if not verdict.ok:
+            steps.append(Verdict("actual", False, "not sent: the browser stops after a failed preflight", sent=False))
+            return Report(request, tuple(steps), "blocked", why, preflight_headers)
+    else:
+        steps.append(Verdict("preflight", True, f"not needed: {why}", sent=False))
+
+    actual_headers = [("Origin", origin), *request.headers]
+    if not any(name.lower() == "accept" for name, _ in request.headers):
+        actual_headers.append(("Accept", "*/*"))
+    response = send(method, url, actual_headers)
+    location = _get(response.headers, "Location")
+    verdict = check_response(response.status, response.headers, origin, credentials, url=url)
+    verdict = replace(verdict, request=f"{method} {path}")
+    if response.status in REDIRECT_STATUSES and location is not None:
+        if not verdict.ok:
+            steps.append(replace(verdict, reason=f"redirect to {location}: {verdict.reason}"))
+            return Report(request, tuple(steps), "blocked", why, preflight_headers)
+        steps.append(
+            replace(
+                verdict,
+                reason=f"redirected ({response.status}) to {location}; the redirect itself passes the CORS check, "
+                "but probe does not follow redirects",
+                fix=f"probe {location} directly (or have the page request it)",
+            )
+        )
+        return Report(request, tuple(steps), "redirected", why, preflight_headers)
+    readable = readable_headers(response.headers, credentials)
+    if verdict.ok:
+        verdict = replace(verdict, notes=(f"readable response headers: {', '.join(readable) or 'none'}",))
+    steps.append(verdict)
+    if verdict.ok:
+        steps.extend(check_exposed(name, response.headers, credentials) for name in request.expose_checks)
+    final = "allowed" if all(step.ok for step in steps) else "blocked"
+    return Report(request, tuple(steps), final, why, preflight_headers)
+
+
+def _diagnose(verdict: Verdict, request: ProbeRequest, send: Send) -> Verdict:
+    """Narrow down a preflight refused without any CORS header, with extra preflights of one part each.
+
+    A bare preflight (``GET``, no headers) tests the origin (and that the path is covered), then the
+    method alone, then each header alone. These are probe's own requests, not the browser's.
+    """
+    url, origin, method = request.url, request.origin, request.method
+    unsafe = list(unsafe_header_names(request.headers))
+    tried: list[str] = []
+
+    def passes(acrm: str, header: str | None) -> bool:
+        headers = [("Origin", origin), ("Access-Control-Request-Method", acrm), ("Accept", "*/*")]
+        if header is not None:
+            headers.insert(2, ("Access-Control-Request-Headers", header))
+        response = send("OPTIONS", url, headers)
+        ok = 200 <= response.status <= 299 and cors_check(response.headers, origin, False) is None
+        tried.append(f"ACRM {acrm}" + (f", ACRH {header}" if header else "") + f" -> {response.status}")
+        return ok
+
+    cause = fix = ""
+    if not passes("GET", None):
+        cause = f"the origin {origin!r} is not allowed on this path (a bare preflight is refused too)"
+        fix = f"add {origin!r} to origins (and check that resources covers this path)"
+    elif method not in SAFELISTED_METHODS and not passes(method, None):
+        cause = f"the method {method!r} is not allowed"
+        fix = f"add {method!r} to methods"
+    elif unsafe:
+        refused = [name for name in unsafe if not passes(method, name)]
+        if refused and len(refused) == len(unsafe) and method in SAFELISTED_METHODS:
+            cause = (
+                f"every request header is refused with method {method!r}: the headers are not allowed, or "
+                f"the server requires {method!r} in methods when headers are sent (cors_wsgi does)"
+            )
+            fix = f"add {', '.join(repr(_display_name(n)) for n in refused)} to allow_headers and {method!r} to methods"
+        elif refused:
+            names = ", ".join(repr(_display_name(name)) for name in refused)
+            cause = f"request header{'s' if len(refused) > 1 else ''} {names} not allowed"
+            fix = f"add {names} to allow_headers"
+    if not cause:
+        return replace(verdict, notes=(*verdict.notes, "probe's extra preflights: " + "; ".join(tried)))
+    return replace(
+        verdict,
+        reason=f"{verdict.reason.split(':', 1)[0]}: {cause}",
+        fix=fix,
+        notes=(*verdict.notes, "diagnosed with probe's own extra preflights: " + "; ".join(tried)),
+    )
+
+
+# --- the command line -------------------------------------------------------------------------------------
+
+
+def format_text(report: Report, verbose: bool = False) -> str:
+    """The human-readable report: a few lines per step, then ``allowed`` / ``blocked`` / ``redirected``.
+
+    Response headers are shown for failed steps (they are the evidence), and for every step if ``verbose``.
+    """
+    request = report.request
+    credentials = "include" if request.credentials else "omit cookies"
+    lines = [f"probe {request.method} {request.url} from origin {request.origin} (credentials: {credentials})"]
+    for step in report.steps:
+        if not step.sent:  # the reason says it: "not needed: ...", "not sent: ...", "blocked: ..."
+            lines.append(f"{step.step}: {step.reason}")
+        elif not step.request:
+            lines.append(f"{step.step}: {'ok' if step.ok else 'BLOCKED'}: {step.reason}")
+        else:
+            lines.append(f"{step.step}: {step.request} -> {step.status}")
+            if step.step == "preflight" and report.preflight_reason:
+                lines.append(f"  sent because: {report.preflight_reason}")
+            lines.append(f"  {'ok' if step.ok else 'BLOCKED'}: {step.reason}")
+        if step.fix:
+            lines.append(f"  fix: {step.fix}")
+        if step.browser_error:
+            lines.append(f"  browser error: {step.browser_error}")
+            lines.append(f"  console: {step.console}")
+        if step.headers and (verbose or not step.ok):
+            lines.append("  headers: " + "; ".join(f"{name}: {value}" for name, value in step.headers))
+        lines.extend(f"  note: {note}" for note in step.notes)
+    lines.append(report.verdict)
+    return "\n".join(lines)
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.description = (
+        "Act as a browser: send the preflight when the Fetch rules require one, then the actual request, and "
+        "say whether the page could read the answer, why, and what to change. Exit status 0 allowed, 1 blocked, "
+        "2 usage or network error."
+    )
+    parser.add_argument("url", help="the API URL the page fetches (http:// or https://)")
+    parser.add_argument("--origin", required=True, help="the page's origin, e.g. https://app.example.com")
+    parser.add_argument("--method", default="GET", help="request method (default GET)")
+    parser.add_argument(
+        "--header",
+        "-H",
+        action="append",
+        default=[],
+        metavar="'NAME[: VALUE]'",
+        help="a request header the page sets (repeatable); without a value, 1 is sent",
+    )
+    parser.add_argument(
+        "--credentials", action="store_true", help="credentials: 'include' (cookies / HTTP auth; probe sends none)"
+    )
+    parser.add_argument(
+        "--expose-check",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="also require that page JavaScript can read this response header (repeatable)",
+    )
+    parser.add_argument("--timeout", type=float, default=10.0, help="seconds per request (default 10)")
+    parser.add_argument("--insecure", action="store_true", help="do not verify https certificates")
+    parser.add_argument(
+        "--no-diagnose",
+        dest="diagnose",
+        action="store_false",
+        help="when a preflight is refused without CORS headers, do not send extra preflights to find out why",
+    )
+    parser.add_argument("--verbose", "-v", action="store_true", help="show the response headers of every step")
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+
+
+def parse_header(text: str) -> Header:
+    name, colon, value = text.partition(":")
+    return name.strip(), value.strip() if colon else "1"
+
+
+def run(args: argparse.Namespace) -> int:
+    """``python -m cors_wsgi probe``; returns the exit status."""
+    request = ProbeRequest(
+        url=args.url,
+        origin=args.origin,
+        method=args.method,
+        headers=tuple(parse_header(text) for text in args.header),
+        credentials=args.credentials,
+        expose_checks=tuple(args.expose_check),
+        diagnose=args.diagnose,
+    )
+    try:
+        report = run_probe(request, http_sender(timeout=args.timeout, insecure=args.insecure))
+    except ProbeError as error:
+        print(f"probe: error: {error}", file=sys.stderr)
+        if args.json:
+            print(json.dumps({"verdict": "error", "error": str(error), "exit_status": 2}))
+        return 2
+    print(json.dumps(report.to_dict(), indent=2) if args.json else format_text(report, args.verbose))
+    return report.exit_status
