@@ -193,6 +193,21 @@ def merge_vary(headers: Sequence[Header], names: Sequence[str]) -> HeaderList | 
     return result
 
 
+_COMMON_RESPONSE_HEADERS = (
+    "Accept-Ranges", "Age", "Allow", "Cache-Control", "Connection", "Content-Disposition", "Content-Encoding",
+    "Content-Language", "Content-Length", "Content-Location", "Content-Range", "Content-Security-Policy",
+    "Content-Type", "Cross-Origin-Opener-Policy", "Cross-Origin-Resource-Policy", "Date", "ETag", "Expires",
+    "Keep-Alive", "Last-Modified", "Link", "Location", "Permissions-Policy", "Pragma", "Referrer-Policy",
+    "Retry-After", "Server", "Set-Cookie", "Strict-Transport-Security", "Transfer-Encoding", "WWW-Authenticate",
+    "X-Content-Type-Options", "X-Frame-Options", "X-Request-Id", "X-XSS-Protection", "Etag", "Content-type",
+)  # fmt: skip
+ORDINARY_RESPONSE_HEADERS = frozenset(
+    spelling for name in _COMMON_RESPONSE_HEADERS for spelling in (name, name.lower(), name.upper())
+)
+"""Header names, as applications commonly spell them, that are neither ``Vary`` nor ``Access-Control-*``:
+a set lookup lets the middleware skip lower-casing every name of nearly every response."""
+
+
 def add_cors_headers(app_headers: HeaderList, extra: Sequence[Header], vary: str) -> HeaderList:
     """The header list to hand the server: the application's, plus ``extra``, with ``vary`` merged.
 

@@ -27,7 +27,9 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Callable
 
 from .explain import Explanation, explain
-from .headers import HeaderList, add_cors_headers
+from .headers import MAX_ACRH_LENGTH, HeaderList, add_cors_headers
+from .headers import ORDINARY_RESPONSE_HEADERS as _ORDINARY
+from .origins import MAX_ORIGIN_LENGTH
 from .policy import Answer, Decision, Policy, ResourcePolicy, compile_policy
 from .sources import Options, options_from_mapping
 
@@ -37,6 +39,12 @@ if TYPE_CHECKING:  # pragma: no cover
 
 logger = logging.getLogger("cors_wsgi")
 _DEBUG = logging.DEBUG
+# logging's own per-logger memo of isEnabledFor() (cleared in place when levels change). Reading it
+# directly spares a method call per request; without it (another Python), isEnabledFor() is asked.
+_LOG_CACHE: dict[int, bool] = getattr(logger, "_cache", {})
+_ACRM = "HTTP_ACCESS_CONTROL_REQUEST_METHOD"
+_ACRH = "HTTP_ACCESS_CONTROL_REQUEST_HEADERS"
+_ACRPN = "HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK"
 
 _NO_CONTENT = "204 No Content"
 _FORBIDDEN = "403 Forbidden"
@@ -81,6 +89,9 @@ class CORSMiddleware:
         self.app = app
         self.policy: Policy = compile_policy(options, labels)
         self._lookup = self.policy.lookup
+        self._heads = self.policy.table.heads
+        self._everything = self.policy.table.everything
+        self._single, self._starts, self._bare = self.policy.table.single_prefix
         if logger.isEnabledFor(_DEBUG):
             for path, resource in self.policy.table.rules:
                 logger.debug("CORS rule %r (%s): %r", path.source, path.kind, resource.settings)
@@ -136,38 +147,76 @@ class CORSMiddleware:
         return explain(self.policy, method, path, headers)
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        resource = self._lookup(environ.get("PATH_INFO", ""))
+        # The hot path: a handful of dict lookups and string operations, all prepared at construction.
+        resource = self._everything
         if resource is None:
-            return self.app(environ, start_response)
+            try:
+                path: str = environ["PATH_INFO"]
+            except KeyError:
+                path = ""
+            resource = self._single
+            if resource is not None:  # one "prefix*" or "prefix/*" rule: two string operations
+                if not (path.startswith(self._starts) or path == self._bare):
+                    return self.app(environ, start_response)
+            else:
+                if not path.startswith(self._heads):  # no rule can cover it: one C call and out
+                    return self.app(environ, start_response)
+                resource = self._lookup(path)
+                if resource is None:
+                    return self.app(environ, start_response)
         origin: str | None = environ.get("HTTP_ORIGIN")
-        # Fetch: a preflight is OPTIONS with Origin and Access-Control-Request-Method; any other request
-        # with Origin (an OPTIONS without ACRM included) is an actual CORS request.
-        method = None
-        if origin is not None and environ.get("REQUEST_METHOD") == "OPTIONS":
-            method = environ.get("HTTP_ACCESS_CONTROL_REQUEST_METHOD")
-        if method is None or origin is None:
-            answer = resource.actual(origin)
-            self._log("request", environ, resource, answer)
-        else:
-            answer = resource.preflight(
-                origin,
-                method,
-                environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS"),
-                environ.get("HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK"),
-            )
-            self._log("preflight", environ, resource, answer)
+        kind = "request"
+        if origin is None:
+            answer = resource.no_origin
+        elif _ACRM in environ and environ.get("REQUEST_METHOD") == "OPTIONS":
+            # Fetch: a preflight is OPTIONS with Origin and Access-Control-Request-Method; any other
+            # request with Origin (an OPTIONS without ACRM included) is an actual CORS request.
+            method = environ[_ACRM]
+            acrh = environ.get(_ACRH)
+            if (
+                resource.automatic_options
+                and _ACRPN not in environ
+                and _LOG_CACHE.get(_DEBUG) is False
+                and len(origin) <= MAX_ORIGIN_LENGTH
+                and (acrh is None or len(acrh) <= MAX_ACRH_LENGTH)  # bounded: no hashing a hostile value
+            ):
+                # An allowed preflight seen before: its answer is one lookup away.
+                cached = resource.exact_preflights.get((origin, method, acrh))
+                headers = list(cached) if cached is not None else resource.cached_preflight(origin, method, acrh)
+                if headers is not None:
+                    start_response(_NO_CONTENT, headers)
+                    return []
+            answer = resource.preflight(origin, method, acrh, environ.get(_ACRPN))
+            kind = "preflight"
             if resource.automatic_options:
+                if _LOG_CACHE.get(_DEBUG) is not False:
+                    self._log(kind, environ, resource, answer)
                 return _answer_preflight(answer, start_response)
+        else:
+            # Exact origins: a dict lookup of a precomputed answer (bounded: a hostile Origin is not hashed).
+            found = resource.exact_answers.get(origin) if len(origin) <= MAX_ORIGIN_LENGTH else None
+            answer = found or resource.miss or resource.actual(origin)
+        if _LOG_CACHE.get(_DEBUG) is not False:
+            self._log(kind, environ, resource, answer)
 
-        extra = answer.headers
-        vary = answer.vary
+        appended = answer.appended
         intercept_exceptions = resource.intercept_exceptions
 
         def cors_start_response(
             status: str, headers: HeaderList, exc_info: OptExcInfo | None = None
         ) -> Callable[[bytes], object]:
             if intercept_exceptions or status[:1] != "5":
-                headers = add_cors_headers(headers, extra, vary)
+                # Almost no application sets Vary or CORS headers itself: then one concatenation is
+                # enough (a new list: the application's is never mutated). Otherwise merge exactly.
+                for name, _ in headers:
+                    if name in _ORDINARY:
+                        continue
+                    name = name.lower()
+                    if name == "vary" or name.startswith("access-control-"):
+                        headers = add_cors_headers(headers, answer.headers, answer.vary)
+                        break
+                else:
+                    headers = headers + appended if type(headers) is list else [*headers, *appended]
             if exc_info is None:
                 return start_response(status, headers)
             return start_response(status, headers, exc_info)

@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Callable, Generic, TypeVar, Union
+from typing import Generic, TypeVar, Union
 
 PathPattern = Union[str, "re.Pattern[str]"]
 T = TypeVar("T")
@@ -115,9 +115,14 @@ def _is_literal_star_position(text: str) -> bool:
 
 
 class PathTable(Generic[T]):
-    """Ordered path rules, most specific first, each carrying a value (the compiled resource policy)."""
+    """Ordered path rules, most specific first, each carrying a value (the compiled resource policy).
 
-    __slots__ = ("_literals", "_ordered", "rules")
+    Built for the per-request path: ``heads`` lets a caller turn away a path no rule can cover with one
+    ``str.startswith`` (every rule's literal beginning), and ``everything`` is the value of a table whose
+    only rule covers every path (the default ``r"/*"``), so that no lookup is needed at all.
+    """
+
+    __slots__ = ("_literals", "_ordered", "everything", "heads", "rules", "single_prefix")
 
     def __init__(self, rules: Iterable[tuple[CompiledPath, T]]) -> None:
         self.rules: tuple[tuple[CompiledPath, T], ...] = tuple(sorted(rules, key=lambda rule: rule[0].sort_key()))
@@ -126,18 +131,40 @@ class PathTable(Generic[T]):
             if path.kind == "literal":
                 literals.setdefault(path.literal, value)
         self._literals = literals
-        # Literals sort first, so a literal hit is always the winning rule.
-        self._ordered: tuple[tuple[Callable[[str], bool], T], ...] = tuple(
-            (path.matches, value) for path, value in self.rules if path.kind != "literal"
-        )
+        # Literals sort first, so a literal hit is always the winning rule. The rest are tried in order:
+        # (startswith, bare prefix, regex, value); a prefix rule is two string operations, not a regex.
+        ordered: list[tuple[str, str | None, re.Pattern[str] | None, T]] = []
+        for path, value in self.rules:
+            if path.kind == "prefix":
+                starts = path.literal + "/" if path.bare_prefix else path.literal
+                ordered.append((starts, path.literal if path.bare_prefix else None, None, value))
+            elif path.kind == "regex":
+                ordered.append(("", None, path.regex, value))
+        self._ordered = tuple(ordered)
+        self.heads: tuple[str, ...] = tuple(_head(path) for path, _ in self.rules)
+        """A path that starts with none of these is covered by no rule."""
+        only = self.rules[0] if len(self.rules) == 1 else None
+        self.everything: T | None = None
+        self.single_prefix: tuple[T | None, str, str | None] = (None, "", None)
+        """``(value, startswith, bare)`` when the only rule is a prefix: it covers paths that start with
+        ``startswith`` or equal ``bare``."""
+        if only is not None and only[0].kind == "prefix":
+            if only[0].literal == "":
+                self.everything = only[1]
+            else:
+                starts, bare, _, value = self._ordered[0]
+                self.single_prefix = (value, starts, bare)
 
     def lookup(self, path: str) -> T | None:
         """The value of the most specific rule covering ``path``, or None."""
         value = self._literals.get(path)
         if value is not None:
             return value
-        for matches, candidate in self._ordered:
-            if matches(path):
+        for starts, bare, regex, candidate in self._ordered:
+            if regex is None:
+                if path.startswith(starts) or path == bare:
+                    return candidate
+            elif regex.fullmatch(path) is not None:
                 return candidate
         return None
 
@@ -147,3 +174,21 @@ class PathTable(Generic[T]):
             if rule[0].matches(path):
                 return rule
         return None
+
+
+def _head(path: CompiledPath) -> str:
+    """The literal text every path ``path`` covers starts with (``""`` when there is none)."""
+    if path.kind in ("literal", "prefix"):
+        return path.literal
+    assert path.regex is not None
+    text = path.regex.pattern
+    if path.regex.flags & (re.IGNORECASE | re.VERBOSE) or "|" in text:
+        return ""
+    head: list[str] = []
+    for char in text:
+        if char in _REGEX_META:
+            if char in "*?{" and head:  # the previous character is optional
+                head.pop()
+            break
+        head.append(char)
+    return "".join(head)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any
 
 from .config import DEFAULTS, Collector, Settings, build_settings, normalise_options, parse_resources
 from .errors import ConfigError, warn
@@ -52,23 +52,51 @@ NOT_COVERED = "path-not-covered"
 
 DEBUG_HEADER = "X-CORS-Debug"
 
+PREFLIGHT_CACHE_SIZE = 256
+"""Per resource rule; see ResourcePolicy.cached_preflight."""
+_STANDARD_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+_COMMON_REQUEST_HEADERS = frozenset(
+    {"accept", "accept-language", "authorization", "content-language", "content-type", "x-requested-with",
+     "x-csrftoken", "x-csrf-token", "x-xsrf-token", "cache-control", "if-match", "if-none-match", "range"}
+)  # fmt: skip
 
-class Answer(NamedTuple):
+
+class Answer:
     """What the policy says about one request.
 
     ``headers`` are the CORS headers to add (empty when rejected); ``vary`` is the ``Vary`` value to
     merge (``""`` for none); ``reason`` says why, for logs, and ``code``/``subject`` say it for tools
     (``"header-not-allowed"``, ``"x-foo"``). ``status`` is what a preflight answered by the middleware
     gets (204 or 403); 0 for other requests, whose status is the application's.
+
+    ``appended`` is ``headers`` plus ``Vary`` as a list, precomputed so that the common response (the
+    application set neither ``Vary`` nor CORS headers) costs one list concatenation. It is never
+    handed to a server itself: ``app_headers + appended`` is a new list.
     """
 
-    allowed: bool
-    headers: tuple[Header, ...]
-    vary: str
-    reason: str
-    code: str = ALLOWED
-    subject: str = ""
-    status: int = 0
+    __slots__ = ("allowed", "appended", "code", "headers", "reason", "status", "subject", "vary")
+
+    def __init__(
+        self,
+        allowed: bool,
+        headers: tuple[Header, ...],
+        vary: str,
+        reason: str,
+        code: str = ALLOWED,
+        subject: str = "",
+        status: int = 0,
+    ) -> None:
+        self.allowed = allowed
+        self.headers = headers
+        self.vary = vary
+        self.reason = reason
+        self.code = code
+        self.subject = subject
+        self.status = status
+        self.appended: list[Header] = [*headers, ("Vary", vary)] if vary else list(headers)
+
+    def __repr__(self) -> str:
+        return f"Answer({self.allowed!r}, {self.headers!r}, {self.vary!r}, {self.reason!r}, {self.code!r})"
 
 
 class ResourcePolicy:
@@ -79,10 +107,12 @@ class ResourcePolicy:
         "_allowed_tail",
         "_allows_header",
         "_allows_origin",
+        "_cacheable_methods",
+        "_cacheable_names",
         "_debug",
-        "_exact_answers",
+        "_exact_only",
         "_methods",
-        "_no_origin",
+        "_preflight_cache",
         "_preflight_tail",
         "_private_network",
         "_rejected",
@@ -91,7 +121,11 @@ class ResourcePolicy:
         "_wildcard",
         "_wildcard_answer",
         "automatic_options",
+        "exact_answers",
+        "exact_preflights",
         "intercept_exceptions",
+        "miss",
+        "no_origin",
         "pattern",
         "settings",
     )
@@ -125,31 +159,66 @@ class ResourcePolicy:
         self._vary_actual = VARY_ACTUAL if settings.vary_header and not constant else ""
         vary = self._vary_actual
         if settings.always_send and settings.origins.allow_any and not settings.supports_credentials:
-            self._no_origin = Answer(True, wildcard_headers, vary, "no Origin header; always_send answers '*'")
+            self.no_origin = Answer(True, wildcard_headers, vary, "no Origin header; always_send answers '*'")
         else:
-            self._no_origin = Answer(False, (), vary, "no Origin header: not a CORS request", NO_ORIGIN)
+            self.no_origin = Answer(False, (), vary, "no Origin header: not a CORS request", NO_ORIGIN)
         self._wildcard_answer = Answer(True, wildcard_headers, vary, "every origin allowed; send_wildcard answers '*'")
         self._rejected = Answer(False, (), vary, "origin not allowed", ORIGIN_NOT_ALLOWED)
         # Exact origins come from the configuration, so their answers are built once; the per-request
         # path for them is a dict lookup with no allocation (and nothing a request can add to).
-        self._exact_answers = {
+        self.exact_answers = {
             origin: Answer(True, ((ACAO, origin), *self._allowed_tail), vary, "origin allowed")
             for origin in settings.origins.exact
         }
+        # What an origin missing from exact_answers gets, when that needs no further matching: the one
+        # wildcard answer, or a rejection when only exact origins are configured. None: call actual().
+        self.miss: Answer | None = None
+        if self._wildcard:
+            self.miss = self._wildcard_answer
+        elif not settings.origins.allow_any and not settings.origins.patterns:
+            self.miss = self._rejected
+        self._exact_only = self.miss is self._rejected
+
+        # Allowed preflights, keyed by (Access-Control-Request-Method, Access-Control-Request-Headers):
+        # everything in the answer but the origin. Only keys made of configured values go in (a method
+        # from `methods`, header names from `allow_headers`, in the canonical form browsers send:
+        # lowercase, sorted, comma-separated), and only answers computed by preflight() itself, so a
+        # client can neither make it grow past PREFLIGHT_CACHE_SIZE nor make it answer wrongly.
+        self._preflight_cache: dict[tuple[str, str | None], tuple[Header, ...]] = {}
+        # The same for exact origins, with the origin in the key and the whole answer as the value: the
+        # middleware's preflight path is then one lookup. Bounded by the same rules (origins from the
+        # configuration), so its size is too.
+        self.exact_preflights: dict[tuple[str, str, str | None], tuple[Header, ...]] = {}
+        self._cacheable_methods = frozenset(settings.methods or _STANDARD_METHODS)
+        allow = settings.allow_headers
+        self._cacheable_names = allow.names if not allow.allow_any else _COMMON_REQUEST_HEADERS
 
     def actual(self, origin: str | None) -> Answer:
         """The answer to a request that is not a preflight (``origin`` is the ``Origin`` header)."""
         if origin is None:
-            return self._no_origin
+            return self.no_origin
         if self._wildcard:
             return self._wildcard_answer
         if len(origin) <= MAX_ORIGIN_LENGTH:  # bound the hash of a hostile value
-            precomputed = self._exact_answers.get(origin)
+            precomputed = self.exact_answers.get(origin)
             if precomputed is not None:
                 return precomputed
         if self._allows_origin(origin):
             return Answer(True, ((ACAO, origin), *self._allowed_tail), self._vary_actual, "origin allowed")
         return self._rejected
+
+    def cached_preflight(self, origin: str, method: str, request_headers: str | None) -> list[Header] | None:
+        """The headers of an allowed preflight seen before, as a new list; None means "call preflight()"."""
+        rest = self._preflight_cache.get((method, request_headers))
+        if rest is None:
+            return None
+        if self._wildcard:
+            return [(ACAO, "*"), *rest]
+        if len(origin) <= MAX_ORIGIN_LENGTH and origin in self.exact_answers:
+            return [(ACAO, origin), *rest]
+        if self._exact_only or not self._allows_origin(origin):
+            return None  # preflight() gives the refusal, with its reason
+        return [(ACAO, origin), *rest]
 
     def preflight(
         self,
@@ -185,7 +254,26 @@ class ResourcePolicy:
         headers = self._preflight_headers(origin, method, names)
         if self._private_network and private_network == "true":
             headers.append((ACAPN, "true"))
+        elif private_network is None and len(self._preflight_cache) < PREFLIGHT_CACHE_SIZE:
+            self._remember(method, request_headers, names, headers)
         return Answer(True, tuple(headers), vary, "preflight allowed", ALLOWED, "", 204)
+
+    def _remember(
+        self, method: str, request_headers: str | None, names: list[str] | None, headers: list[Header]
+    ) -> None:
+        if method not in self._cacheable_methods:
+            return
+        if names is not None:
+            canonical = sorted(set(names))
+            if request_headers != ",".join(canonical) or not self._cacheable_names.issuperset(canonical):
+                return
+        rest = tuple(headers[1:])
+        if self._vary_preflight:
+            rest += (("Vary", self._vary_preflight),)
+        self._preflight_cache[(method, request_headers)] = rest
+        origin = headers[0][1]
+        if origin in self.exact_answers and len(self.exact_preflights) < PREFLIGHT_CACHE_SIZE * 4:
+            self.exact_preflights[(origin, method, request_headers)] = (headers[0], *rest)
 
     def _preflight_headers(self, origin: str, method: str, names: list[str] | None) -> list[Header]:
         headers: list[Header] = [(ACAO, "*" if self._wildcard else origin), (ACAM, self._acam or method)]
