@@ -9,9 +9,9 @@ the reason, the fix in cors_wsgi's option names, and the error Chromium would re
     python -m cors_wsgi probe https://api.example.com/items --origin https://app.example.com \\
         --method PUT --header "Content-Type: application/json" --credentials
 
-Exit status: 0 when the browser would let the page read the response, 1 when it would not (or when
-``probe`` cannot show that it would: an actual request that redirects is reported, not followed),
-2 for a usage or network error.
+Exit status: 0 when the browser would let the page read the response, 1 when it would not (also when
+an ``--expose-check`` header is unreadable, and when ``probe`` cannot show that it would: an actual
+request that redirects is reported, not followed), 2 for a usage or network error.
 
 The browser's rules are the WHATWG Fetch standard's ("CORS-safelisted request-header", "CORS check",
 "CORS-preflight fetch"), implemented here as pure functions -- :func:`needs_preflight`,
@@ -221,7 +221,8 @@ class ProbeRequest:
 
 @dataclass(frozen=True)
 class Report:
-    """Every step of one probe and the overall verdict: ``allowed``, ``blocked`` or ``redirected``."""
+    """Every step of one probe and the overall verdict: ``allowed``, ``blocked``, ``redirected`` (not
+    followed, so not shown to be allowed) or ``not exposed`` (allowed, but an ``--expose-check`` failed)."""
 
     request: ProbeRequest
     steps: tuple[Verdict, ...]
@@ -590,7 +591,7 @@ def _explain_missing_preflight_acao(
             f"the preflight was refused (status {status}, no Access-Control-Allow-Origin): the server's CORS policy "
             f"does not allow one of: {'; '.join(parts)} (cors_wsgi refuses without saying which)"
         )
-        fix = "allow them: " + _allow_all_fix(origin, method, unsafe)
+        fix = _allow_all_fix(origin, method, unsafe) + " (without --no-diagnose, probe finds out which)"
     else:
         reason = (
             f"the preflight got status {status} with no CORS headers at all: no CORS layer answered it"
@@ -604,12 +605,12 @@ def _explain_missing_preflight_acao(
 
 
 def _allow_all_fix(origin: str, method: str, unsafe: Sequence[str]) -> str:
-    fixes = [f"{origin!r} in origins"]
-    if method not in SAFELISTED_METHODS:
-        fixes.append(f"{method!r} in methods")
+    fixes = [f"origins allows {origin!r}"]
+    if method not in SAFELISTED_METHODS or unsafe:
+        fixes.append(f"methods has {method!r}")
     if unsafe:
-        fixes.append(", ".join(repr(_display_name(name)) for name in unsafe) + " in allow_headers")
-    return "check " + ", ".join(fixes)
+        fixes.append("allow_headers has " + ", ".join(repr(_display_name(name)) for name in unsafe))
+    return "make sure " + (", ".join(fixes[:-1]) + " and " if len(fixes) > 1 else "") + fixes[-1]
 
 
 def _display_name(name: str) -> str:
@@ -920,7 +921,12 @@ def run_probe(request: ProbeRequest, send: Send) -> Report:
     steps.append(verdict)
     if verdict.ok:
         steps.extend(check_exposed(name, response.headers, credentials) for name in request.expose_checks)
-    final = "allowed" if all(step.ok for step in steps) else "blocked"
+    if all(step.ok for step in steps):
+        final = "allowed"
+    elif all(step.ok or step.step.startswith("expose ") for step in steps):
+        final = "not exposed"  # the page gets the response, but cannot read a header it needs
+    else:
+        final = "blocked"
     return Report(request, tuple(steps), final, why, preflight_headers)
 
 
@@ -987,7 +993,7 @@ def format_text(report: Report, verbose: bool = False) -> str:
         if not step.sent:  # the reason says it: "not needed: ...", "not sent: ...", "blocked: ..."
             lines.append(f"{step.step}: {step.reason}")
         elif not step.request:
-            lines.append(f"{step.step}: {'ok' if step.ok else 'BLOCKED'}: {step.reason}")
+            lines.append(f"{step.step}: {'ok' if step.ok else 'FAILED'}: {step.reason}")
         else:
             lines.append(f"{step.step}: {step.request} -> {step.status}")
             if step.step == "preflight" and report.preflight_reason:
