@@ -60,7 +60,7 @@ class CompiledPath:
         if self.kind == "literal":
             return path == self.literal
         if self.kind == "prefix":
-            if self.bare_prefix:
+            if self.bare_prefix and self.literal:
                 return path == self.literal or path.startswith(self.literal + "/")
             return path.startswith(self.literal)
         assert self.regex is not None
@@ -136,7 +136,8 @@ class PathTable(Generic[T]):
         ordered: list[tuple[str, str | None, re.Pattern[str] | None, T]] = []
         for path, value in self.rules:
             if path.kind == "prefix":
-                starts = path.literal + "/" if path.bare_prefix else path.literal
+                # "/*" covers every PATH_INFO, even one a sloppy server did not start with "/".
+                starts = path.literal + "/" if path.bare_prefix and path.literal else path.literal
                 ordered.append((starts, path.literal if path.bare_prefix else None, None, value))
             elif path.kind == "regex":
                 ordered.append(("", None, path.regex, value))
