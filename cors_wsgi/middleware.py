@@ -173,19 +173,25 @@ class CORSMiddleware:
             # request with Origin (an OPTIONS without ACRM included) is an actual CORS request.
             method = environ[_ACRM]
             acrh = environ.get(_ACRH)
-            if (
-                resource.automatic_options
-                and _ACRPN not in environ
-                and _LOG_CACHE.get(_DEBUG) is False
-                and len(origin) <= MAX_ORIGIN_LENGTH
-                and (acrh is None or len(acrh) <= MAX_ACRH_LENGTH)  # bounded: no hashing a hostile value
-            ):
-                # An allowed preflight seen before: its answer is one lookup away.
-                cached = resource.exact_preflights.get((origin, method, acrh))
-                headers = list(cached) if cached is not None else resource.cached_preflight(origin, method, acrh)
-                if headers is not None:
-                    start_response(_NO_CONTENT, headers)
+            if resource.fast_preflights and _LOG_CACHE.get(_DEBUG) is False:
+                # Refused early, before anything is hashed or parsed: oversized values and unknown origins.
+                if (
+                    len(origin) > MAX_ORIGIN_LENGTH
+                    or (acrh is not None and len(acrh) > MAX_ACRH_LENGTH)
+                    or (resource.exact_only and origin not in resource.exact_answers)
+                ):
+                    start_response(_FORBIDDEN, [*resource.preflight_refused, *_FORBIDDEN_HEADERS])
                     return []
+                if _ACRPN not in environ:
+                    # An allowed preflight seen before: its answer is one lookup away.
+                    cached = resource.exact_preflights.get((origin, method, acrh))
+                    if cached is not None:
+                        start_response(_NO_CONTENT, list(cached))
+                        return []
+                    headers = resource.cached_preflight(origin, method, acrh)
+                    if headers is not None:
+                        start_response(_NO_CONTENT, headers)
+                        return []
             answer = resource.preflight(origin, method, acrh, environ.get(_ACRPN))
             kind = "preflight"
             if resource.automatic_options:

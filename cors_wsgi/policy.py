@@ -113,6 +113,7 @@ class ResourcePolicy:
         "_exact_only",
         "_methods",
         "_preflight_cache",
+        "_preflight_rejected",
         "_preflight_tail",
         "_private_network",
         "_rejected",
@@ -122,11 +123,14 @@ class ResourcePolicy:
         "_wildcard_answer",
         "automatic_options",
         "exact_answers",
+        "exact_only",
         "exact_preflights",
+        "fast_preflights",
         "intercept_exceptions",
         "miss",
         "no_origin",
         "pattern",
+        "preflight_refused",
         "settings",
     )
 
@@ -177,7 +181,15 @@ class ResourcePolicy:
             self.miss = self._wildcard_answer
         elif not settings.origins.allow_any and not settings.origins.patterns:
             self.miss = self._rejected
-        self._exact_only = self.miss is self._rejected
+        self.exact_only = self.miss is self._rejected
+        """Only exact origins are configured: an origin missing from exact_answers is refused."""
+        self._preflight_rejected = Answer(
+            False, (), self._vary_preflight, "origin not allowed", ORIGIN_NOT_ALLOWED, "", 403
+        )
+        self.preflight_refused: tuple[Header, ...] = (("Vary", self._vary_preflight),) if self._vary_preflight else ()
+        """Every refused preflight gets these headers and nothing else (outside debug mode)."""
+        self.fast_preflights = settings.automatic_options and not settings.debug
+        """Preflights may be answered from the cache and refused early (debug mode explains instead)."""
 
         # Allowed preflights, keyed by (Access-Control-Request-Method, Access-Control-Request-Headers):
         # everything in the answer but the origin. Only keys made of configured values go in (a method
@@ -216,7 +228,7 @@ class ResourcePolicy:
             return [(ACAO, "*"), *rest]
         if len(origin) <= MAX_ORIGIN_LENGTH and origin in self.exact_answers:
             return [(ACAO, origin), *rest]
-        if self._exact_only or not self._allows_origin(origin):
+        if self.exact_only or not self._allows_origin(origin):
             return None  # preflight() gives the refusal, with its reason
         return [(ACAO, origin), *rest]
 
@@ -233,7 +245,7 @@ class ResourcePolicy:
         """
         vary = self._vary_preflight
         if not self._allows_origin(origin):  # also refuses malformed and empty origins
-            return Answer(False, (), vary, "origin not allowed", ORIGIN_NOT_ALLOWED, origin, 403)
+            return self._preflight_rejected
         if len(method) > MAX_METHOD_LENGTH or TOKEN_RE.fullmatch(method) is None:
             return self._refuse(origin, "malformed Access-Control-Request-Method", METHOD_MALFORMED, method)
         names: list[str] | None = None
