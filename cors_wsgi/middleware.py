@@ -23,15 +23,17 @@ from __future__ import annotations
 
 import logging
 import os
+import warnings
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Callable
 
+from .errors import ConfigError, CORSConfigWarning, Problem
 from .explain import Explanation, explain
 from .headers import MAX_ACRH_LENGTH, HeaderList, add_cors_headers
 from .headers import ORDINARY_RESPONSE_HEADERS as _ORDINARY
 from .origins import MAX_ORIGIN_LENGTH
 from .policy import Answer, Decision, Policy, ResourcePolicy, compile_policy
-from .sources import Options, options_from_mapping
+from .sources import Options, read_options
 
 if TYPE_CHECKING:  # pragma: no cover
     from _typeshed import OptExcInfo
@@ -109,7 +111,7 @@ class CORSMiddleware:
             app.wsgi_app = CORSMiddleware.from_mapping(app.wsgi_app, app.config)
             application = CORSMiddleware.from_mapping(get_wsgi_application(), django.conf.settings)
         """
-        return cls._from_source(app, options_from_mapping(mapping, prefix=prefix), options)
+        return cls._from_source(app, *read_options(mapping, prefix=prefix), options)
 
     @classmethod
     def from_env(
@@ -124,14 +126,24 @@ class CORSMiddleware:
             application = CORSMiddleware.from_env(application)
         """
         source = os.environ if environ is None else environ
-        found = options_from_mapping(source, prefix=prefix, where="environment variable ")
-        return cls._from_source(app, found, options)
+        return cls._from_source(app, *read_options(source, prefix=prefix, where="environment variable "), options)
 
     @classmethod
-    def _from_source(cls, app: WSGIApplication, found: Options, options: Mapping[str, Any]) -> CORSMiddleware:
+    def _from_source(
+        cls, app: WSGIApplication, found: Options, problems: list[Problem], options: Mapping[str, Any]
+    ) -> CORSMiddleware:
         labels = {name: label for name, label in found.labels.items() if name not in options}
+        merged = {**found, **options}
+        if problems:  # report these with whatever else is wrong, as one error
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", CORSConfigWarning)
+                try:
+                    compile_policy(merged, labels)
+                except ConfigError as error:
+                    problems = [*problems, *error.problems]
+            raise ConfigError(sorted(problems, key=lambda problem: problem.option))
         self = cls.__new__(cls)
-        self._setup(app, {**found, **options}, labels)
+        self._setup(app, merged, labels)
         return self
 
     def decide(self, method: str, path: str, headers: Mapping[str, str]) -> Decision:

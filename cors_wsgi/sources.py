@@ -78,6 +78,14 @@ def options_from_mapping(
     judged per key is checked here (names, string syntax); everything else is the policy's job, which
     reports under the same key names through :attr:`Options.labels`.
     """
+    options, problems = read_options(source, prefix=prefix, where=where)
+    if problems:
+        raise ConfigError(problems)
+    return options
+
+
+def read_options(source: object, *, prefix: str = "CORS_", where: str = "") -> tuple[Options, list[Problem]]:
+    """Like :func:`options_from_mapping`, returning the keys that could be read and the problems."""
     problems: list[Problem] = []
     options = Options()
     for key, value in sorted(read_mapping(source, prefix).items()):
@@ -95,9 +103,7 @@ def options_from_mapping(
             continue
         options[name] = parsed
         options.labels[name] = label
-    if problems:
-        raise ConfigError(problems)
-    return options
+    return options, problems
 
 
 def _unknown_key_message(name: str, prefix: str) -> str:

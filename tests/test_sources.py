@@ -392,3 +392,17 @@ def test_no_warning_for_a_clean_mapping() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         CORSMiddleware.from_mapping(hello, {"CORS_ORIGINS": "https://a.example", "CORS_MAX_AGE": "10"})
+
+
+def test_key_problems_and_value_problems_are_reported_together() -> None:
+    with pytest.raises(ConfigError) as excinfo:
+        CORSMiddleware.from_env(
+            hello,
+            {"CORS_ORIGINS": "https://app.example.com/", "CORS_MAX_AGE": "ten", "CORS_ALLOWED_ORIGINS": "x"},
+        )
+    assert [p[0] for p in problems(excinfo)] == [
+        "environment variable CORS_ALLOWED_ORIGINS",
+        "environment variable CORS_MAX_AGE",
+        "environment variable CORS_ORIGINS",
+    ]
+    assert "did you mean 'https://app.example.com'" in str(excinfo.value)
