@@ -20,10 +20,10 @@ def test_mypy_strict() -> None:
 
 
 def test_ruff_check() -> None:
-    result = run("ruff", "check", "cors_wsgi", "tests")
+    result = run("ruff", "check", "cors_wsgi", "tests", "examples", "benchmarks")
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_ruff_format() -> None:
-    result = run("ruff", "format", "--check", "cors_wsgi")
+    result = run("ruff", "format", "--check", "cors_wsgi", "examples", "benchmarks")
     assert result.returncode == 0, result.stdout + result.stderr
