@@ -8,6 +8,7 @@ import io
 import pstats
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 from . import report, scenarios, timing
@@ -33,6 +34,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--quick", action="store_true", help="a few tiny batches: checks that the harness runs")
     parser.add_argument("--json", metavar="PATH", help="also write every figure to this JSON file")
+    parser.add_argument(
+        "--markdown", metavar="PATH", help="also write the README's Performance tables (Markdown) to this file"
+    )
     parser.add_argument(
         "--only",
         metavar="SUBSTRING",
@@ -105,9 +109,12 @@ def main(argv: list[str] | None = None) -> int:
         print("\n".join(f"  {line}" for line in problems))
     print("\nTargets (ratios from this run, each with a 95% bootstrap interval over its rounds):")
     print("\n".join(report.target_lines(verdicts)))
-    end_load = report._load_average()
+    end_load = report.load_average()
     if end_load:
         print(f"\nload average at the end: {end_load[0]:.2f} ({info['cpu_count']} CPUs)")
+    if args.markdown:
+        Path(args.markdown).write_text(report.markdown(results, verdicts, info, rounds, end_load), encoding="utf-8")
+        print(f"wrote {args.markdown}")
     if args.json:
         settings: dict[str, Any] = {"rounds": rounds, "batch_ms": batch_ms, "quick": args.quick, "only": only}
         document = report.to_json(results, verdicts, info, settings, peers.skipped)

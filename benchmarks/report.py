@@ -20,6 +20,7 @@ import random
 import statistics
 import subprocess
 import sys
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import metadata
@@ -352,6 +353,75 @@ x bare: total per-request time / the floor's. ovh/X: this row's overhead / X's o
 Absolute times depend on the machine and its load; read the ratios."""
 
 
+# --- Markdown, for the README -------------------------------------------------------------------------
+
+
+def markdown(results: Results, verdicts: list[Verdict], info: dict[str, Any], rounds: int, end_load: Any) -> str:
+    """The README's Performance figures: the targets, then what each layer adds per request."""
+    load = info["load_average"]
+    lines = [
+        f"Measured by `python -m benchmarks` ({rounds} rounds) on {time.strftime('%Y-%m-%d')}: "
+        f"cors_wsgi {info['git'] or info['packages'].get('cors_wsgi')}, Python {info['python']}, "
+        f"{info['cpu_count']} CPUs shared with other jobs"
+        + (f" (load average {load[0]:.1f} at the start, {end_load[0]:.1f} at the end)" if load and end_load else "")
+        + ".",
+        "",
+        "| target (product contract) | measured ratio | 95 % interval | |",
+        "|---|---:|---:|---|",
+    ]
+    for verdict in verdicts:
+        if verdict.status in ("not measured",):
+            continue
+        ratio = verdict.ratio
+        value = "-" if ratio is None or ratio.value is None else f"{ratio.value:.2f}"
+        interval = "-" if ratio is None else f"{_fmt_ratio(ratio.low)}..{_fmt_ratio(ratio.high)}"
+        lines.append(f"| {verdict.target.text} | {value} | {interval} | {verdict.status} |")
+    lines += [
+        "",
+        "| scenario | app alone | R1 adds | cors_wsgi adds | / R1's | peer | peer adds | / cors_wsgi's |",
+        "|---|---:|---:|---:|---:|---|---:|---:|",
+    ]
+    for name, scenario in results.scenarios.items():
+        if name not in results.measurement.samples:
+            continue
+        floor = results.stats(name, scenario.variants[0].name).median
+        r1 = scenario.variant("R1")
+        for variant in scenario.variants:
+            if variant.role not in ("subject", "alt"):
+                continue
+            suffix = _suffix(variant.name)
+            label = name + (f" {suffix}" if suffix else "")
+            overhead = results.stats(name, variant.name).median - floor
+            row = f"| {label} | {floor:,.0f} ns | "
+            if r1 is not None:
+                r1_overhead = results.stats(name, "R1").median - floor
+                vs_r1 = results.ratio(name, variant.name, "R1", "overhead").value
+                row += f"{r1_overhead:,.0f} ns | {overhead:,.0f} ns | {_fmt_optional(vs_r1)} | "
+            else:
+                row += f"- | {overhead:,.0f} ns | - | "
+            peer = next((p for p in scenario.variants if p.role == "peer" and _suffix(p.name) == suffix), None)
+            if peer is None:
+                row += "- | - | - |"
+            else:
+                peer_overhead = results.stats(name, peer.name).median - floor
+                vs_subject = results.ratio(name, peer.name, variant.name, "overhead").value
+                row += f"{_base(peer.name)} | {peer_overhead:,.0f} ns | {_fmt_optional(vs_subject)} |"
+            lines.append(row)
+    return "\n".join(lines) + "\n"
+
+
+def _suffix(name: str) -> str:
+    return name[name.index("[") :] if "[" in name else ""
+
+
+def _base(name: str) -> str:
+    return name.split("[")[0]
+
+
+def _fmt_optional(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
 # --- environment and JSON -----------------------------------------------------------------------------
 
 PACKAGES = ("cors_wsgi", "wsgicors", "flask", "flask-cors", "werkzeug", "django", "django-cors-headers")
@@ -369,13 +439,13 @@ def environment() -> dict[str, Any]:
         "implementation": platform.python_implementation(),
         "platform": platform.platform(),
         "cpu_count": os.cpu_count(),
-        "load_average": _load_average(),
+        "load_average": load_average(),
         "git": _git_revision(),
         "packages": versions,
     }
 
 
-def _load_average() -> list[float] | None:
+def load_average() -> list[float] | None:
     try:
         return [round(value, 2) for value in os.getloadavg()]
     except (AttributeError, OSError):

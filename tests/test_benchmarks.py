@@ -15,7 +15,7 @@ import statistics
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 
@@ -25,26 +25,34 @@ sys.path.insert(0, str(ROOT))
 from benchmarks import report, scenarios  # noqa: E402
 
 
-def run_harness(tmp_path: Path, *args: str) -> tuple[str, dict[str, Any]]:
-    out = tmp_path / "bench.json"
+class Run(NamedTuple):
+    stdout: str
+    document: dict[str, Any]
+    """The --json file."""
+    markdown: str
+    """The --markdown file."""
+
+
+def run_harness(tmp_path: Path, *args: str) -> Run:
+    out, md = tmp_path / "bench.json", tmp_path / "perf.md"
     result = subprocess.run(
-        [sys.executable, "-m", "benchmarks", "--quick", "--json", str(out), *args],
+        [sys.executable, "-m", "benchmarks", "--quick", "--json", str(out), "--markdown", str(md), *args],
         cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=300,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    return result.stdout, json.loads(out.read_text(encoding="utf-8"))
+    return Run(result.stdout, json.loads(out.read_text(encoding="utf-8")), md.read_text(encoding="utf-8"))
 
 
 @pytest.fixture(scope="module")
-def quick_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict[str, Any]]:
+def quick_run(tmp_path_factory: pytest.TempPathFactory) -> Run:
     return run_harness(tmp_path_factory.mktemp("bench"))
 
 
-def test_every_scenario_is_measured_for_every_variant(quick_run: tuple[str, dict[str, Any]]) -> None:
-    stdout, document = quick_run
+def test_every_scenario_is_measured_for_every_variant(quick_run: Run) -> None:
+    stdout, document, _ = quick_run
     assert set(document["scenarios"]) == set(scenarios.ALL)
     assert document["skipped"] == []
     for name, scenario in document["scenarios"].items():
@@ -69,8 +77,8 @@ def test_every_scenario_is_measured_for_every_variant(quick_run: tuple[str, dict
         assert document["machine"][key]
 
 
-def test_every_target_has_a_ratio_and_a_verdict(quick_run: tuple[str, dict[str, Any]]) -> None:
-    stdout, document = quick_run
+def test_every_target_has_a_ratio_and_a_verdict(quick_run: Run) -> None:
+    stdout, document, _ = quick_run
     targets = {target["id"]: target for target in document["targets"]}
     assert set(targets) == {target.id for target in report.TARGETS}
     assert len(targets) == 18
@@ -87,9 +95,17 @@ def test_every_target_has_a_ratio_and_a_verdict(quick_run: tuple[str, dict[str, 
     assert "Targets (ratios from this run" in stdout
 
 
-def test_cors_wsgi_answers_every_scenario_as_the_harness_assumes(quick_run: tuple[str, dict[str, Any]]) -> None:
+def test_markdown_for_the_readme_lists_every_target_and_scenario(quick_run: Run) -> None:
+    text = quick_run.markdown
+    for target in report.TARGETS:
+        assert f"| {target.text} | " in text
+    for name in scenarios.ALL:
+        assert f"| {name} | " in text
+
+
+def test_cors_wsgi_answers_every_scenario_as_the_harness_assumes(quick_run: Run) -> None:
     """Otherwise the timings would be of a misconfigured middleware (or cors_wsgi changed behaviour)."""
-    stdout, document = quick_run
+    stdout, document, _ = quick_run
     ours = [check for check in document["checks"] if "cors_wsgi" in check["variant"]]
     assert len(ours) >= len(scenarios.ALL)
     assert all(check["ok"] for check in ours), [check for check in ours if not check["ok"]]
@@ -100,7 +116,7 @@ def test_cors_wsgi_answers_every_scenario_as_the_harness_assumes(quick_run: tupl
 
 
 def test_a_missing_peer_is_skipped_with_a_line(tmp_path: Path) -> None:
-    stdout, document = run_harness(
+    stdout, document, _ = run_harness(
         tmp_path,
         "--without",
         "wsgicors",
