@@ -19,7 +19,7 @@ Formats:
 
 Strings are read exactly as :meth:`CORSMiddleware.from_env` and the Paste filter read them (lists
 separated by commas or newlines, booleans ``true``/``false``, ``resources`` as a pattern or JSON), by
-:func:`cors_wsgi.sources.options_from_mapping`; then :func:`cors_wsgi.policy.compile_policy` validates.
+:func:`cors_wsgi.sources.read_options`; then :func:`cors_wsgi.policy.compile_policy` validates.
 
 Exit status: 0 valid (warnings are printed but do not fail unless ``--strict``), 1 invalid (including a
 file that does not parse), 2 usage errors (no such file, unknown format, TOML without a parser).
@@ -41,7 +41,7 @@ from typing import Any
 from .config import DEFAULTS
 from .errors import ConfigError, CORSConfigWarning, Problem
 from .policy import Policy, compile_policy
-from .sources import options_from_mapping
+from .sources import read_options
 
 FORMATS = {".json": "json", ".toml": "toml", ".ini": "ini", ".cfg": "ini", ".conf": "ini"}
 PREFIX = "CORS_"
@@ -219,19 +219,8 @@ def _find_section(parser: configparser.ConfigParser) -> str | None:
 
 
 def check_mapping(mapping: Mapping[str, Any], *, prefix: str, where: str, source: str) -> Result:
-    """Validate settings the way the middleware would; every problem and warning, nothing raised.
-
-    The middleware stops at the first stage that fails (bad keys, then bad values); ``check`` carries on
-    without the keys that failed, so that one run lists everything it can.
-    """
-    problems: list[Problem] = []
-    keys = {key: value for key, value in mapping.items() if isinstance(key, str) and key.startswith(prefix)}
-    try:
-        options = options_from_mapping(keys, prefix=prefix, where=where)
-    except ConfigError as error:
-        problems.extend(error.problems)
-        bad = {problem.option[len(where) :] for problem in error.problems}
-        options = options_from_mapping({k: v for k, v in keys.items() if k not in bad}, prefix=prefix, where=where)
+    """Validate settings the way the middleware would: every problem and warning, nothing raised."""
+    options, problems = read_options(mapping, prefix=prefix, where=where)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", CORSConfigWarning)
         try:
