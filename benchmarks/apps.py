@@ -8,6 +8,7 @@ records a line for each one that is missing, so the run goes on without it.
 
 from __future__ import annotations
 
+import functools
 import sys
 from collections.abc import Iterable
 from types import ModuleType
@@ -144,8 +145,15 @@ def wsgicors(module: ModuleType, app: WSGIApp, origins: Iterable[str] = (ALLOWED
     space-separated list of fnmatch patterns compared with the lowercased request origin; ``methods``
     is comma-separated; ``headers`` is sent verbatim as Access-Control-Allow-Headers (only ``*`` echoes
     the request); ``credentials`` and ``maxage`` are strings. It has no notion of paths: every path is
-    covered. ``selectPolicy`` has an ``lru_cache(maxsize=200)`` keyed by origin and method."""
-    app_: WSGIApp = module.CORS(
+    covered.
+
+    ``selectPolicy`` is an ``lru_cache(maxsize=200)`` keyed by (instance, origin, method), declared on
+    the class, so every instance shares one cache. A deployment has one instance; here several live in
+    one process, and the rotating-origin scenario would evict the others' entries every round. So each
+    instance gets its own class with its own cache of the same size: wsgicors' logic, unchanged.
+    """
+    isolated = type("CORS", (module.CORS,), {"selectPolicy": functools.lru_cache(maxsize=200)(_unwrap(module))})
+    app_: WSGIApp = isolated(
         app,
         origin=" ".join(origins),
         methods=", ".join(METHODS),
@@ -154,6 +162,11 @@ def wsgicors(module: ModuleType, app: WSGIApp, origins: Iterable[str] = (ALLOWED
         credentials="false",
     )
     return app_
+
+
+def _unwrap(module: ModuleType) -> Callable[..., Any]:
+    original: Callable[..., Any] = module.CORS.selectPolicy.__wrapped__
+    return original
 
 
 # --- Flask ----------------------------------------------------------------------------------------------
