@@ -28,7 +28,7 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Callable
 
 from .errors import ConfigError, CORSConfigWarning, Problem
-from .explain import Explanation, explain
+from .explain import Explanation, explain, shown
 from .headers import MAX_ACRH_LENGTH, HeaderList, add_cors_headers
 from .headers import ORDINARY_RESPONSE_HEADERS as _ORDINARY
 from .origins import MAX_ORIGIN_LENGTH
@@ -166,12 +166,16 @@ class CORSMiddleware:
                 path: str = environ["PATH_INFO"]
             except KeyError:
                 path = ""
+            # A path starting "//" may still be covered: the rule is chosen as if it started "/", as
+            # the frameworks route it (paths.routed_path); "path[1:2]" is that test without a call.
             resource = self._single
             if resource is not None:  # one "prefix*" or "prefix/*" rule: two string operations
-                if not (path.startswith(self._starts) or path == self._bare):
+                if not (path.startswith(self._starts) or path == self._bare) and (
+                    path[1:2] != "/" or self._lookup(path) is None
+                ):
                     return self.app(environ, start_response)
             else:
-                if not path.startswith(self._heads):  # no rule can cover it: one C call and out
+                if not path.startswith(self._heads) and path[1:2] != "/":  # no rule can cover it
                     return self.app(environ, start_response)
                 resource = self._lookup(path)
                 if resource is None:
@@ -251,13 +255,13 @@ class CORSMiddleware:
             headers = {name: environ[key] for name, key in _EXPLAINED_HEADERS if key in environ}
             logger.debug("%s", self.explain(method, path, headers))
             return
-        # %r throughout: request values may carry CR/LF (log injection, CVE-2024-1681).
+        # repr() throughout (shown()): request values may carry CR/LF (log injection, CVE-2024-1681).
         logger.debug(
-            "%s %r %r from origin %r (rule %r): %s",
+            "%s %s %s from origin %s (rule %r): %s",
             kind,
-            method,
-            path,
-            environ.get("HTTP_ORIGIN"),
+            shown(method),
+            shown(path),
+            shown(environ.get("HTTP_ORIGIN")),
             resource.pattern,
             answer.reason,
         )

@@ -4,7 +4,9 @@ The peers' path bugs (flask-cors CVE-2024-6866, -6844, -6839; CVE-2020-25032) al
 *transformed* path or from the wrong rule winning. So here:
 
 * the path is ``PATH_INFO`` exactly as the WSGI server provides it: no second percent-decoding, ``+`` is
-  a plus, case-sensitive, ``../`` not collapsed; ``SCRIPT_NAME`` is not part of it;
+  a plus, case-sensitive, ``../`` not collapsed; ``SCRIPT_NAME`` is not part of it. One exception:
+  repeated leading slashes count as one (see :func:`routed_path`), because that is what the frameworks
+  route on;
 * a pattern must cover the **whole** path, except that a trailing ``*`` directly after a literal
   character or ``/`` means "any rest of the path" and a trailing ``/*`` also covers the bare prefix
   (``/api/*`` covers ``/api`` but not ``/apiary``);
@@ -32,6 +34,20 @@ _REGEX_META = frozenset(".^$*+?{}[]\\|()")
 
 def pattern_text(pattern: PathPattern) -> str:
     return pattern.pattern if isinstance(pattern, re.Pattern) else pattern
+
+
+def routed_path(path: str) -> str:
+    """``PATH_INFO`` with repeated leading slashes merged: ``//admin`` -> ``/admin``.
+
+    werkzeug (Flask), Bottle and Falcon serve ``//admin`` from the ``/admin`` route. Choosing the rule
+    on the raw path would let a request for ``//admin`` carry the policy of a broad ``/*`` rule while the
+    ``/admin`` endpoint answers: the "rule disagrees with the route" class of CVE-2024-6866. Nothing
+    else is normalised (``/a//b``, ``..``, percent-escapes): those frameworks route them as sent, or
+    redirect to the canonical path, whose response then gets its own rule.
+    """
+    if path.startswith("//"):
+        return "/" + path.lstrip("/")
+    return path
 
 
 def to_wsgi_str(text: str) -> str:
@@ -157,7 +173,9 @@ class PathTable(Generic[T]):
                 self.single_prefix = (value, starts, bare)
 
     def lookup(self, path: str) -> T | None:
-        """The value of the most specific rule covering ``path``, or None."""
+        """The value of the most specific rule covering ``path`` (see :func:`routed_path`), or None."""
+        if path.startswith("//"):
+            path = routed_path(path)
         value = self._literals.get(path)
         if value is not None:
             return value
@@ -171,6 +189,7 @@ class PathTable(Generic[T]):
 
     def lookup_rule(self, path: str) -> tuple[CompiledPath, T] | None:
         """Like :meth:`lookup`, with the winning pattern (for logs and explanations)."""
+        path = routed_path(path)
         for rule in self.rules:
             if rule[0].matches(path):
                 return rule

@@ -220,7 +220,12 @@ def resource_rules(options: Mapping[str, Any]) -> list[tuple[PathPattern, dict[s
 
 
 def winning_rule(options: Mapping[str, Any], path: str) -> dict[str, Any] | None:
-    """The effective options of the most specific pattern covering ``path``, or None."""
+    """The effective options of the most specific pattern covering ``path``, or None.
+
+    Repeated leading slashes count as one (``//api/x`` is ``/api/x``), as werkzeug, Bottle and Falcon
+    route it; nothing else about the path is normalised."""
+    while path.startswith("//"):
+        path = path[1:]
     covering = [(pattern, own) for pattern, own in resource_rules(options) if pattern.covers(path)]
     if not covering:
         return None
