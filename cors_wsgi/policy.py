@@ -170,9 +170,11 @@ class ResourcePolicy:
         self._rejected = Answer(False, (), vary, "origin not allowed", ORIGIN_NOT_ALLOWED)
         # Exact origins come from the configuration, so their answers are built once; the per-request
         # path for them is a dict lookup with no allocation (and nothing a request can add to).
+        # Not under send_wildcard: there every allowed origin gets "*", listed or not.
         self.exact_answers = {
             origin: Answer(True, ((ACAO, origin), *self._allowed_tail), vary, "origin allowed")
             for origin in settings.origins.exact
+            if not self._wildcard
         }
         # What an origin missing from exact_answers gets, when that needs no further matching: the one
         # wildcard answer, or a rejection when only exact origins are configured. None: call actual().
@@ -225,7 +227,8 @@ class ResourcePolicy:
         if rest is None:
             return None
         if self._wildcard:
-            return [(ACAO, "*"), *rest]
+            # "*" reflects nothing, but a malformed Origin is still refused, as preflight() does.
+            return [(ACAO, "*"), *rest] if self._allows_origin(origin) else None
         if len(origin) <= MAX_ORIGIN_LENGTH and origin in self.exact_answers:
             return [(ACAO, origin), *rest]
         if self.exact_only or not self._allows_origin(origin):
@@ -308,13 +311,20 @@ class ResourcePolicy:
         In debug mode the answer is what lets the browser console name the culprit: a 204 whose
         Allow-Methods / Allow-Headers list what *is* allowed (never the refused method or header, never
         ``*``), so the browser still blocks the request but says "Request header field x-foo is not
-        allowed by Access-Control-Allow-Headers". An ``X-CORS-Debug`` header carries the reason. Only
-        origins the policy allows ever see this.
+        allowed by Access-Control-Allow-Headers". An ``X-CORS-Debug`` header carries the reason. A
+        refused GET/HEAD/POST (unsafe headers, method not in ``methods``) gets a 403 instead, since
+        browsers do not check those methods against Allow-Methods. Only origins the policy allows ever
+        see this.
         """
         if not self._debug:
             return Answer(False, (), self._vary_preflight, reason, code, subject, 403)
         debug: tuple[Header, ...] = ((DEBUG_HEADER, f"{reason} (rule {self.pattern!r})"),)
         if method is None:  # malformed request: nothing a browser could be told to fix
+            allow_origin = ((ACAO, "*" if self._wildcard else origin),)
+            return Answer(False, allow_origin + debug, self._vary_preflight, reason, code, subject, 403)
+        if code == METHOD_NOT_ALLOWED and method in SAFELISTED_METHODS:
+            # Browsers never check GET/HEAD/POST against Allow-Methods, so a 204 would let the request
+            # through: refuse with a non-2xx status instead, which the console reports.
             allow_origin = ((ACAO, "*" if self._wildcard else origin),)
             return Answer(False, allow_origin + debug, self._vary_preflight, reason, code, subject, 403)
         allowed = [name for name in names or () if name != "*" and self._allows_header(name)]

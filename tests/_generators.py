@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any, TypeVar
 
-from _oracle import APP_MODES, APP_STATUSES, PATH_PATTERNS, Request, Rule, as_list, well_formed, winning_rule
+from _oracle import APP_MODES, APP_STATUSES, PATH_PATTERNS, Request, as_list
 from hypothesis import strategies as st
 
 T = TypeVar("T")
@@ -235,28 +235,6 @@ def config(c: Chooser, invalid_percent: int = 2) -> dict[str, Any]:
             options["resources"] = {pattern: rule_options(c, invalid_percent, options) for pattern in resources}
         else:
             options["resources"] = resources
-    return avoid_known_bugs(options)
-
-
-def star_with_exact_and_send_wildcard(options: dict[str, Any]) -> bool:
-    """KNOWN BUG, reported to the lead (issue 6 note): with ``origins=["*", "https://a.example"]`` and
-    ``send_wildcard=True`` the middleware answers an actual request from ``https://a.example`` with
-    ``ACAO: https://a.example`` (its precomputed exact answer) and no ``Vary: Origin``, where the contract
-    and ``decide()`` say ``ACAO: *``. Remove this guard once it is fixed."""
-    origins = as_list(options.get("origins", "*"))
-    return bool(options.get("send_wildcard")) and "*" in origins and any(item in EXACT_ORIGINS for item in origins)
-
-
-def avoid_known_bugs(options: dict[str, Any]) -> dict[str, Any]:
-    """Turn off send_wildcard exactly where star_with_exact_and_send_wildcard() would apply."""
-    resources = options.get("resources")
-    if isinstance(resources, dict):
-        base = {name: value for name, value in options.items() if name != "resources"}
-        for own in resources.values():
-            if star_with_exact_and_send_wildcard({**base, **own}):
-                own["send_wildcard"] = False
-    elif star_with_exact_and_send_wildcard(options):
-        options["send_wildcard"] = False
     return options
 
 
@@ -455,9 +433,6 @@ def request(c: Chooser, options: dict[str, Any]) -> Request:
         else:
             acrm = c.choice(ACRMS) if kind < 90 else c.text(LATIN1, 8)
     request_path = path(c, options)
-    is_preflight = method == "OPTIONS" and request_origin is not None and acrm is not None
-    if is_preflight and cached_wildcard_preflight(options, request_path, request_origin):
-        request_origin = c.choice(EXACT_ORIGINS)
     return Request(
         method=method,
         path=request_path,
@@ -468,13 +443,3 @@ def request(c: Chooser, options: dict[str, Any]) -> Request:
         app_mode=c.choice(APP_MODES) if c.chance(20) else "plain",
         app_status=c.integer(0, len(APP_STATUSES) - 1) if c.chance(20) else 0,
     )
-
-
-def cached_wildcard_preflight(options: dict[str, Any], path: str, origin: str) -> bool:
-    """KNOWN BUG, reported to the lead (issue 6 note): under ``origins="*", send_wildcard=True``, once a
-    preflight for some (method, request headers) has been allowed, a later preflight with the same method
-    and headers but an empty or malformed ``Origin`` (``"not an origin"``, ``"https://a.example/"``) is
-    answered 204 from the preflight cache instead of 403; before the first allowed one it gets 403.
-    Such origins are kept out of preflights on those rules until it is fixed."""
-    own = winning_rule(options, path)
-    return own is not None and Rule.of(own).wildcard and origin != "null" and not well_formed(origin)

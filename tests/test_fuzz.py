@@ -20,8 +20,9 @@ commas) and raw latin-1 text, on paths with ``%``, ``+``, ``../`` and UTF-8-as-l
 * ``test_fuzz_100k`` (``python -m pytest -m slow tests/test_fuzz.py``): Hypothesis draws seeds; each
   seed gives a configuration and 400 requests from ``random.Random``, at least 100 000 in all.
 
-The generators steer around the bugs found so far (see ``_generators.avoid_known_bugs`` and
-``_generators.cached_wildcard_preflight``); remove those guards when the bugs are fixed.
+Two bugs it found are fixed and now generated on purpose: ``origins=["*", exact...]`` with
+``send_wildcard`` answering an exact origin with itself instead of ``*``, and a malformed ``Origin``
+allowed from the wildcard preflight cache.
 
 Both print their counts (``-s`` shows them) and assert that every kind of outcome was exercised.
 """
