@@ -26,7 +26,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from .headers import Header
+from .headers import TOKEN_RE, Header
 from .origins import MAX_ORIGIN_LENGTH, ORIGIN_RE
 from .policy import (
     ALLOWED,
@@ -83,7 +83,9 @@ class Explanation:
             verdict = "passed through untouched"
         elif self.kind == "not CORS":
             verdict = "answered with 'Access-Control-Allow-Origin: *'" if self.allowed else "no CORS headers"
-        lines = [f"{self.kind} {self.method} {self.path!r} from {self.origin!r}: {verdict}"]
+        # The method as written when it is a plain token; repr() otherwise, so CR/LF cannot forge a log line.
+        method = self.method if TOKEN_RE.fullmatch(self.method) else repr(self.method)
+        lines = [f"{self.kind} {method} {shown(self.path)} from {shown(self.origin)}: {verdict}"]
         if self.rule is not None:
             lines.append(f"  rule:    {self.rule!r}")
         lines.append(f"  reason:  {self.reason}")
@@ -92,6 +94,13 @@ class Explanation:
         for name, value in self.headers:
             lines.append(f"  sends:   {name}: {value}")
         return "\n".join(lines)
+
+
+def shown(value: str | None, limit: int = 200) -> str:
+    """``repr(value)`` for logs, cut to ``limit`` characters: a 256 KiB Origin makes a short line."""
+    if value is None or len(value) <= limit:
+        return repr(value)
+    return f"{value[:limit]!r}... ({len(value)} characters)"
 
 
 def explain(policy: Policy, method: str, path: str, headers: Mapping[str, str]) -> Explanation:

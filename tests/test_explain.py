@@ -190,6 +190,33 @@ def test_debug_refused_method_from_allowed_origin_lists_allowed_methods() -> Non
     assert "method 'DELETE' not allowed" in response.headers["X-CORS-Debug"]
 
 
+@pytest.mark.parametrize("method", ["POST", "GET", "HEAD"])
+def test_debug_refused_safelisted_method_is_a_403_the_browser_blocks(method: str) -> None:
+    """A refused GET/HEAD/POST (unsafe header, method not in ``methods``) must not be a 204: browsers
+    never check safelisted methods against Allow-Methods, so a 204 would let the request through."""
+    client = debug_client(methods=["PUT"])
+    response = client.options(
+        "/api/x", headers={"Origin": APP_ORIGIN, ACRM: method, ACRH: "x-token"}, status="*"
+    )
+    assert response.status_int == 403
+    assert response.headers["Access-Control-Allow-Origin"] == APP_ORIGIN
+    assert f"method {method!r} not allowed" in response.headers["X-CORS-Debug"]
+    assert "Access-Control-Allow-Methods" not in response.headers
+    assert "Access-Control-Allow-Headers" not in response.headers
+    # Without the unsafe header the browser needs no method check: allowed, as without debug.
+    assert client.options("/api/x", headers={"Origin": APP_ORIGIN, ACRM: method}).status_int == 204
+
+
+def test_explanation_text_cannot_be_forged_and_stays_short() -> None:
+    """The method, path and origin are written so that CR/LF cannot start a new line, and a 256 KiB
+    Origin does not make a 256 KiB log line."""
+    text = str(MW.explain("GET\r\nINFO forged", "/api/x\nINFO forged", {"Origin": "https://a" + "x" * 262_144}))
+    first = text.split("\n")[0]
+    assert "'GET\\r\\nINFO forged'" in first and "'/api/x\\nINFO forged'" in first
+    assert "(262153 characters)" in first and len(first) < 600
+    assert all(line.startswith("  ") for line in text.split("\n")[1:])
+
+
 def test_debug_malformed_request_from_allowed_origin_stays_403_with_a_reason() -> None:
     response = debug_client().options("/api/x", headers={"Origin": APP_ORIGIN, ACRM: "P U T"}, status="*")
     assert response.status_int == 403
