@@ -93,8 +93,22 @@ class ParsedOrigins:
     """Entries that would allow any origin (``*`` or an over-broad regex)."""
 
 
-# Probes for "would this regex allow any website?": a random attacker origin over both schemes.
-_ANY_ORIGIN_PROBES = ("https://cors-wsgi-probe.invalid", "http://attacker-probe.invalid:8080")
+# Probes for "would this regex allow any website?": origins an attacker can register, over both schemes,
+# the common top-level domains, with and without a port, digit or hyphen (so that `.*\.(com|net)`,
+# `https://[a-z.]+` and `https?://\w+\.\w+` are caught as well as `.*`). None of them can be a site's
+# own origin, so a pattern matching one of them matches strangers.
+_ANY_ORIGIN_PROBES = (
+    "https://cors-wsgi-probe.invalid",
+    "http://attacker-probe.invalid:8080",
+    "https://attacker.com",
+    "http://attacker.com",
+    "https://attacker.net",
+    "https://attacker.org",
+    "https://attacker.io",
+    "https://www.attacker.com",
+    "https://attacker.co.uk",
+    "https://attacker1.com:8443",
+)
 _NULL_ERROR = (
     "'null' is the origin of sandboxed iframes, file: pages and some redirects; any website can produce "
     "it, so allowing it allows everyone. Remove it"

@@ -221,7 +221,16 @@ def test_cross_option_checks_still_run_when_another_option_fails() -> None:
 
 @pytest.mark.parametrize(
     "origins",
-    [re.compile(r"http://.*"), re.compile(r"HTTPS?://.*"), "https://*.com"],
+    [
+        re.compile(r"http://.*"),
+        re.compile(r"HTTPS?://.*"),
+        "https://*.com",
+        r".*\.(com|net|org)",
+        r"https://[a-z.]+",
+        r"https?://\w+\.\w+",
+        r"https://[^/]+",
+        r"https://.+\.io",
+    ],
 )
 def test_broad_patterns_are_refused_with_credentials(origins) -> None:
     found = problems(origins=origins, supports_credentials=True)
