@@ -6,6 +6,8 @@ SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "example-only-not-secret")
 DEBUG = False
 ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
 ROOT_URLCONF = "mysite.urls"
+# runserver serves this object: the wrapped one, so the development server has CORS too.
+WSGI_APPLICATION = "mysite.wsgi.application"
 INSTALLED_APPS = []
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
