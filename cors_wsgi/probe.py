@@ -697,7 +697,7 @@ def check_response(
             reason += " (but Vary: Origin, so a CORS policy ran and did not allow this origin)"
         else:
             reason += " and no Vary: Origin: no CORS layer handled this response"
-            fix = f"put the CORS middleware in front of the application and make sure resources covers this path; {fix}"
+            fix = "put the CORS middleware in front of the application and make sure resources covers this path"
     console = _console(url, origin, failure.error, failure.parameter)
     return Verdict("actual", False, reason, fix, failure.error, console, response_status, shown)
 
@@ -956,6 +956,9 @@ def _diagnose(verdict: Verdict, request: ProbeRequest, send: Send) -> Verdict:
     elif method not in SAFELISTED_METHODS and not passes(method, None):
         cause = f"the method {method!r} is not allowed"
         fix = f"add {method!r} to methods"
+        if method.upper() != method:  # cors_wsgi upper-cases methods: only the page can fix this one
+            upper = method.upper()
+            fix = f"write it in upper case in the page (method: {upper!r}), and allow {upper!r} in methods"
     elif unsafe:
         refused = [name for name in unsafe if not passes(method, name)]
         if refused and len(refused) == len(unsafe) and method in SAFELISTED_METHODS:

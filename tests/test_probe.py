@@ -694,6 +694,12 @@ def test_allowed_through_cors_wsgi_text_output(base: str, capsys: pytest.Capture
             ["--origin", APP, "--method", "PATCH"], "the method 'PATCH'", "add 'PATCH' to methods", id="method"
         ),
         pytest.param(
+            ["--origin", APP, "--method", "patch"],
+            "the method 'patch'",
+            "write it in upper case in the page (method: 'PATCH')",
+            id="lower-case method",
+        ),
+        pytest.param(
             ["--origin", APP, "-H", "X-Foo", "-H", "X-Bar: 2"],
             "request header 'X-Bar' not allowed",
             "add 'X-Bar' to allow_headers",
