@@ -195,9 +195,7 @@ def test_debug_refused_safelisted_method_is_a_403_the_browser_blocks(method: str
     """A refused GET/HEAD/POST (unsafe header, method not in ``methods``) must not be a 204: browsers
     never check safelisted methods against Allow-Methods, so a 204 would let the request through."""
     client = debug_client(methods=["PUT"])
-    response = client.options(
-        "/api/x", headers={"Origin": APP_ORIGIN, ACRM: method, ACRH: "x-token"}, status="*"
-    )
+    response = client.options("/api/x", headers={"Origin": APP_ORIGIN, ACRM: method, ACRH: "x-token"}, status="*")
     assert response.status_int == 403
     assert response.headers["Access-Control-Allow-Origin"] == APP_ORIGIN
     assert f"method {method!r} not allowed" in response.headers["X-CORS-Debug"]
