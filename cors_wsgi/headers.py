@@ -214,7 +214,10 @@ def add_cors_headers(app_headers: HeaderList, extra: Sequence[Header], vary: str
     Always a new list (the application may reuse its own list for every response), except when the
     application set ``Access-Control-Allow-Origin`` itself: then its CORS headers win and its list is
     passed on untouched, so exactly one ACAO ever leaves the middleware. Likewise an application's own
-    ``Access-Control-Allow-Credentials`` is never doubled (browsers would read ``true, true`` and fail).
+    ``Access-Control-Allow-Credentials`` is never doubled (browsers would read ``true, true`` and fail),
+    and when the rule does not support credentials but allows the origin, the application's ACAC is
+    dropped: next to the middleware's ACAO it would grant credentialed access the configuration refused
+    (with ``origins="*"``, to every website).
     """
     app_vary = app_credentials = False
     for name, _ in app_headers:
@@ -233,6 +236,9 @@ def add_cors_headers(app_headers: HeaderList, extra: Sequence[Header], vary: str
         if vary:
             result.append(("Vary", vary))
     if app_credentials:
-        extra = [header for header in extra if header[0] != "Access-Control-Allow-Credentials"]
+        if any(header[0] == "Access-Control-Allow-Credentials" for header in extra):
+            extra = [header for header in extra if header[0] != "Access-Control-Allow-Credentials"]
+        elif extra:
+            result = [header for header in result if header[0].lower() != "access-control-allow-credentials"]
     result.extend(extra)
     return result

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from datetime import timedelta
+from typing import Any
 from wsgiref.validate import validator
 
 import pytest
@@ -532,6 +533,30 @@ def test_app_own_credentials_header_is_not_doubled() -> None:
     )
     assert [v for k, v in response.headerlist if k == ACAC] == ["true"]
     assert response.headers[ACAO] == "https://a.example"
+
+
+@pytest.mark.parametrize(
+    ("options", "acao"),
+    [
+        ({}, "https://evil.example"),  # origins="*": every origin is echoed
+        ({"send_wildcard": True}, "*"),
+        ({"origins": [re.compile(r"https://.*\.example")]}, "https://evil.example"),
+    ],
+)
+@pytest.mark.parametrize("spelling", ["Access-Control-Allow-Credentials", "access-control-allow-credentials"])
+def test_app_own_credentials_header_cannot_turn_a_rule_without_credentials_into_one(
+    options: dict[str, Any], acao: str, spelling: str
+) -> None:
+    """An application that sets ``Access-Control-Allow-Credentials: true`` on a rule without
+    ``supports_credentials`` must not get credentialed access for every origin: the configuration
+    refuses ``*`` with credentials, and the application's header must not get around that."""
+    app = RecordingApp(headers=[("Content-Type", "text/plain"), (spelling, "true")])
+    response = client(app, **options).get("/r", headers={"Origin": "https://evil.example"})
+    assert response.headers[ACAO] == acao
+    assert ACAC not in response.headers
+    # A rejected origin gets no ACAO, so the application's own header is left as it wrote it.
+    rejected = client(app, origins="https://a.example").get("/r", headers={"Origin": "https://evil.example"})
+    assert ACAO not in rejected.headers and rejected.headers[ACAC] == "true"
 
 
 def test_exc_info_may_be_passed_by_keyword() -> None:
