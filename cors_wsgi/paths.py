@@ -5,13 +5,14 @@ The peers' path bugs (flask-cors CVE-2024-6866, -6844, -6839; CVE-2020-25032) al
 
 * the path is ``PATH_INFO`` exactly as the WSGI server provides it: no second percent-decoding, ``+`` is
   a plus, case-sensitive, ``../`` not collapsed; ``SCRIPT_NAME`` is not part of it. One exception:
-  repeated leading slashes count as one (see :func:`routed_path`), because that is what the frameworks
-  route on;
+  repeated leading slashes count as one (see :func:`routed_path`), because werkzeug and Falcon route
+  on that;
 * a pattern must cover the **whole** path, except that a trailing ``*`` directly after a literal
   character or ``/`` means "any rest of the path" and a trailing ``/*`` also covers the bare prefix
   (``/api/*`` covers ``/api`` but not ``/apiary``);
-* when several patterns cover a path the most specific wins, in flask-cors ≥ 6.0.1's order: literal
-  paths first, then compiled regexes, then regex strings, each by more ``/`` then by length.
+* when several patterns cover a path the most specific wins: literal paths first, then by more ``/``,
+  then by length, compiled or not (flask-cors ≥ 6.0.1 puts every compiled regex before every string,
+  so a broad compiled regex beats a specific pattern there).
 
 Literal paths are a dict lookup and ``prefix*`` patterns a ``startswith``; only real regexes run the
 regex engine per request.
@@ -39,11 +40,12 @@ def pattern_text(pattern: PathPattern) -> str:
 def routed_path(path: str) -> str:
     """``PATH_INFO`` with repeated leading slashes merged: ``//admin`` -> ``/admin``.
 
-    werkzeug (Flask), Bottle and Falcon serve ``//admin`` from the ``/admin`` route. Choosing the rule
+    werkzeug (Flask) and Falcon serve ``//admin`` from the ``/admin`` route. Choosing the rule
     on the raw path would let a request for ``//admin`` carry the policy of a broad ``/*`` rule while the
     ``/admin`` endpoint answers: the "rule disagrees with the route" class of CVE-2024-6866. Nothing
     else is normalised (``/a//b``, ``..``, percent-escapes): those frameworks route them as sent, or
-    redirect to the canonical path, whose response then gets its own rule.
+    redirect to the canonical path, whose response then gets its own rule. (Bottle, Django and Pyramid
+    answer ``//admin`` with a 404; that it gets the ``/admin`` rule's headers discloses nothing.)
     """
     if path.startswith("//"):
         return "/" + path.lstrip("/")

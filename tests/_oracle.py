@@ -222,7 +222,7 @@ def resource_rules(options: Mapping[str, Any]) -> list[tuple[PathPattern, dict[s
 def winning_rule(options: Mapping[str, Any], path: str) -> dict[str, Any] | None:
     """The effective options of the most specific pattern covering ``path``, or None.
 
-    Repeated leading slashes count as one (``//api/x`` is ``/api/x``), as werkzeug, Bottle and Falcon
+    Repeated leading slashes count as one (``//api/x`` is ``/api/x``), as werkzeug and Falcon
     route it; nothing else about the path is normalised."""
     while path.startswith("//"):
         path = path[1:]

@@ -292,7 +292,7 @@ PATH_VARIANTS = [
     "/private/./data",
     "/private//data",
     "/public/%2Fprivate/data",
-    # werkzeug (Flask), Bottle and Falcon route "//private/data" like "/private/data": the rule is
+    # werkzeug (Flask) and Falcon route "//private/data" like "/private/data": the rule is
     # chosen the same way (paths.routed_path), so the broad rule cannot apply to the private route.
     "//private/data",
     "///private/data",
