@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from .errors import ConfigError, CORSConfigWarning, Problem
 from .explain import Explanation, explain, shown
-from .headers import MAX_ACRH_LENGTH, HeaderList, add_cors_headers
+from .headers import MAX_ACRH_LENGTH, MAX_METHOD_LENGTH, HeaderList, add_cors_headers
 from .headers import ORDINARY_RESPONSE_HEADERS as _ORDINARY
 from .origins import MAX_ORIGIN_LENGTH
 from .policy import Answer, Decision, Policy, ResourcePolicy, compile_policy
@@ -167,7 +167,7 @@ class CORSMiddleware:
             except KeyError:
                 path = ""
             # A path starting "//" may still be covered: the rule is chosen as if it started "/", as
-            # the frameworks route it (paths.routed_path); "path[1:2]" is that test without a call.
+            # werkzeug and Falcon route it (paths.routed_path); "path[1:2]" is that test without a call.
             resource = self._single
             if resource is not None:  # one "prefix*" or "prefix/*" rule: two string operations
                 if not (path.startswith(self._starts) or path == self._bare) and (
@@ -193,6 +193,7 @@ class CORSMiddleware:
                 # Refused early, before anything is hashed or parsed: oversized values and unknown origins.
                 if (
                     len(origin) > MAX_ORIGIN_LENGTH
+                    or len(method) > MAX_METHOD_LENGTH
                     or (acrh is not None and len(acrh) > MAX_ACRH_LENGTH)
                     or (resource.exact_only and origin not in resource.exact_answers)
                 ):
@@ -221,29 +222,7 @@ class CORSMiddleware:
         if _LOG_CACHE.get(_DEBUG) is not False:
             self._log(kind, environ, resource, answer)
 
-        appended = answer.appended
-        intercept_exceptions = resource.intercept_exceptions
-
-        def cors_start_response(
-            status: str, headers: HeaderList, exc_info: OptExcInfo | None = None
-        ) -> Callable[[bytes], object]:
-            if intercept_exceptions or status[:1] != "5":
-                # Almost no application sets Vary or CORS headers itself: then one concatenation is
-                # enough (a new list: the application's is never mutated). Otherwise merge exactly.
-                for name, _ in headers:
-                    if name in _ORDINARY:
-                        continue
-                    name = name.lower()
-                    if name == "vary" or name.startswith("access-control-"):
-                        headers = add_cors_headers(headers, answer.headers, answer.vary)
-                        break
-                else:
-                    headers = headers + appended if type(headers) is list else [*headers, *appended]
-            if exc_info is None:
-                return start_response(status, headers)
-            return start_response(status, headers, exc_info)
-
-        return self.app(environ, cors_start_response)
+        return _with_cors_headers(self.app, environ, start_response, answer, resource.intercept_exceptions)
 
     def _log(self, kind: str, environ: WSGIEnvironment, resource: ResourcePolicy, answer: Answer) -> None:
         if not logger.isEnabledFor(_DEBUG):
@@ -265,6 +244,42 @@ class CORSMiddleware:
             resource.pattern,
             answer.reason,
         )
+
+
+def _with_cors_headers(
+    app: WSGIApplication,
+    environ: WSGIEnvironment,
+    start_response: StartResponse,
+    answer: Answer,
+    intercept_exceptions: bool,
+) -> Iterable[bytes]:
+    """Call ``app`` with a ``start_response`` that adds ``answer``'s headers.
+
+    A function of its own, not inline in ``__call__``: the closure's variables are cells, created on
+    every call of the function that defines it, and uncovered paths and preflights need none.
+    """
+    appended = answer.appended
+
+    def cors_start_response(
+        status: str, headers: HeaderList, exc_info: OptExcInfo | None = None
+    ) -> Callable[[bytes], object]:
+        if intercept_exceptions or status[:1] != "5":
+            # Almost no application sets Vary or CORS headers itself: then one concatenation is
+            # enough (a new list: the application's is never mutated). Otherwise merge exactly.
+            for name, _ in headers:
+                if name in _ORDINARY:
+                    continue
+                name = name.lower()
+                if name == "vary" or name.startswith("access-control-"):
+                    headers = add_cors_headers(headers, answer.headers, answer.vary)
+                    break
+            else:
+                headers = headers + appended if type(headers) is list else [*headers, *appended]
+        if exc_info is None:
+            return start_response(status, headers)
+        return start_response(status, headers, exc_info)
+
+    return app(environ, cors_start_response)
 
 
 def _answer_preflight(answer: Answer, start_response: StartResponse) -> Iterable[bytes]:

@@ -318,7 +318,8 @@ class ResourcePolicy:
         """
         if not self._debug:
             return Answer(False, (), self._vary_preflight, reason, code, subject, 403)
-        debug: tuple[Header, ...] = ((DEBUG_HEADER, f"{reason} (rule {self.pattern!r})"),)
+        # !a (ascii): the pattern may hold any character; a header value must be latin-1 (PEP 3333).
+        debug: tuple[Header, ...] = ((DEBUG_HEADER, f"{reason} (rule {self.pattern!a})"),)
         if method is None:  # malformed request: nothing a browser could be told to fix
             allow_origin = ((ACAO, "*" if self._wildcard else origin),)
             return Answer(False, allow_origin + debug, self._vary_preflight, reason, code, subject, 403)

@@ -26,7 +26,7 @@ import pytest
 from _oracle import Request, call, oracle_app
 
 from cors_wsgi import CORSMiddleware
-from cors_wsgi.headers import MAX_ACRH_LENGTH, parse_request_headers
+from cors_wsgi.headers import MAX_ACRH_LENGTH, MAX_METHOD_LENGTH, parse_request_headers
 from cors_wsgi.origins import MAX_ORIGIN_LENGTH
 
 KIB = 1024
@@ -134,6 +134,19 @@ def test_oversized_acrh_is_refused_by_length_alone(config: str, size: str) -> No
     assert not response.cors()
     assert response.status.startswith("403") or response.app_called
     assert all(use == "len" or use.startswith("slice[") for use in acrh.used), acrh.used
+
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("config", CONFIGS)
+def test_oversized_acrm_is_refused_by_length_alone(config: str, size: str) -> None:
+    """From an allowed origin: an Access-Control-Request-Method over 64 characters is not hashed (no
+    preflight-cache lookup) nor matched before it is refused."""
+    acrm = OnlyLen(oversized(MAX_METHOD_LENGTH, size))
+    request = Request("OPTIONS", "/r", origin=ALLOWED, acrm="PUT", acrh="x-a")
+    response = answer(CONFIGS[config], request, access_control_request_method=acrm)
+    assert not response.cors()
+    assert response.status.startswith("403") or response.app_called
+    assert set(acrm.used) <= {"len"}, acrm.used
 
 
 def test_parser_refuses_oversized_value_by_length_alone() -> None:

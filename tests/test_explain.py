@@ -265,3 +265,22 @@ def test_without_debug_log_lines_are_one_line_reasons(caplog: pytest.LogCaptureF
     messages = [record.getMessage() for record in caplog.records if record.name == "cors_wsgi"]
     assert messages and all("\n" not in m for m in messages)
     assert any("request header 'x-foo' not allowed" in m for m in messages)
+
+
+def test_debug_header_stays_latin_1_for_a_non_latin_1_pattern() -> None:
+    """X-CORS-Debug names the rule; a pattern like "/日本/*" must not put non-latin-1 text in a header."""
+    with pytest.warns(CORSConfigWarning):
+        mw = CORSMiddleware(hello, resources={"/日本/*": {}}, origins=[APP_ORIGIN], allow_headers=["x-a"], debug=True)
+    path = "/日本/x".encode().decode("latin-1")  # as a PEP 3333 server hands it over
+    environ = {
+        "REQUEST_METHOD": "OPTIONS",
+        "PATH_INFO": path,
+        "HTTP_ORIGIN": APP_ORIGIN,
+        "HTTP_ACCESS_CONTROL_REQUEST_METHOD": "PUT",
+        "HTTP_ACCESS_CONTROL_REQUEST_HEADERS": "x-b",
+    }
+    started: list[Any] = []
+    mw(environ, lambda status, headers, exc_info=None: started.append(headers))
+    value = dict(started[0])["X-CORS-Debug"]
+    value.encode("latin-1")
+    assert "\\u65e5\\u672c" in value
