@@ -20,7 +20,7 @@ code and independent of the middleware's own logic, so that tests can hold one a
 browsers differ, ``probe`` applies the strictest rule, so that "allowed" holds in all of them: it
 refuses ``Access-Control-Allow-Headers: *`` as cover for ``Authorization`` (the standard, enforced by
 Firefox and Safari; Chromium lets it through, and the verdict says so), and it expects a preflight for
-``Range: BYTES=0-1`` (Chromium preflights it; the standard would not).
+``Range: BYTES=0-1`` (Chromium 156 preflights it; Chromium 150 and the standard do not).
 
 What ``probe`` is not: it sends no cookies (``--credentials`` only changes which checks apply, as the
 request's credentials mode does), it follows no redirects, and it knows nothing of a browser's preflight
@@ -107,12 +107,13 @@ _TOKEN_RE = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _UNSAFE_BYTE_RE = re.compile(r'[\x00-\x08\x0a-\x1f"():<>?@\[\\\]{}\x7f]')
 _LANGUAGE_VALUE_RE = re.compile(r"[0-9A-Za-z *,\-.;=]*")
 # Fetch, "parse a single range header value" (no whitespace allowed), for the Range safelist. Fetch
-# accepts "BYTES=" too; Chromium 156 preflights it, and the stricter rule is the one that holds everywhere.
+# accepts "BYTES=" too; Chromium 156 preflights it (150 does not): expecting the preflight is the rule
+# that holds in both.
 _RANGE_RE = re.compile(r"bytes=([0-9]*)-([0-9]*)")
 _URL_LIKE_RE = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:.+")
 
 # What Chromium prints in the console, after "Access to fetch at '<url>' from origin '<origin>' has been
-# blocked by CORS policy: ". Checked against Chromium 156 (tests/browser/test_probe_agrees.py).
+# blocked by CORS policy: ". Checked against Chromium 150 and 156 (tests/browser/test_probe_agrees.py).
 _PREFLIGHT_PREFIX = "Response to preflight request doesn't pass access control check: "
 _VALID_VALUE = " Have the server send the header with a valid value."
 _CONSOLE = {

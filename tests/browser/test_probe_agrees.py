@@ -58,7 +58,8 @@ SCENARIOS = {
     "form POST, no preflight": Scenario(allow_page(), "/echo", "POST", {"Content-Type": "text/plain"}),
     "JSON PUT with credentials": Scenario(allow_page(supports_credentials=True), "/echo", "PUT", JSON, True),
     "Authorization named by cors_wsgi": Scenario(allow_page(), "/echo", "GET", {"Authorization": "Bearer t"}),
-    "uppercase range unit, preflighted": Scenario(allow_page(), "/echo", "GET", {"Range": "BYTES=0-1"}),
+    # Not here: "Range: BYTES=0-1", which Chromium 156 preflights and Chromium 150 (Debian's today) does
+    # not; probe expects the preflight, the stricter rule (tests/test_probe.py pins that).
     # blocked by cors_wsgi's policy
     "origin not allowed, simple": Scenario(allow_other(), "/echo"),
     "origin not allowed, preflight": Scenario(allow_other(), "/echo", "PUT"),
