@@ -242,6 +242,14 @@ def build_settings(
 def parse_resources(value: object, out: Collector) -> list[tuple[PathPattern, Mapping[str, Any]]]:
     """``resources`` as a pattern, a list of patterns or a ``{pattern: {option: value}}`` dict."""
     if isinstance(value, (str, re.Pattern)):
+        if isinstance(value, str) and re.search(r",\s*/", value):
+            # "/api/*, /v2/*" is one pattern that covers neither: commas separate origins, not paths.
+            out.warn(
+                "resources",
+                value,
+                "is one path pattern, not several (a string is never split on commas); "
+                "pass a list, e.g. ['/api/*', '/v2/*'] (from the environment: a JSON list)",
+            )
         return [(value, {})]
     entries: list[tuple[PathPattern, Mapping[str, Any]]] = []
     if isinstance(value, Mapping):

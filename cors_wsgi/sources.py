@@ -40,6 +40,8 @@ _FOREIGN_HINTS = {
     "origin_allow_all": "use CORS_ORIGINS='*'",
     "urls_regex": "use CORS_RESOURCES (a path pattern such as r'/api/*')",
     "origin_whitelist": "use CORS_ORIGINS",
+    "allowed_origin_regexes": "put the regexes in CORS_ORIGINS, next to the exact origins",
+    "origin_regex_whitelist": "put the regexes in CORS_ORIGINS, next to the exact origins",
     "replace_https_referer": "cors_wsgi never rewrites Referer; remove it",
 }
 

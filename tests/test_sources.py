@@ -140,6 +140,7 @@ def test_problem_inside_json_resources_is_named_by_key_and_pattern() -> None:
         ("CORS_ORIGN", "did you mean CORS_ORIGINS?"),  # typo
         ("CORS_ALLOW_ALL_ORIGINS", "CORS_ORIGINS='*'"),  # django-cors-headers, no 1:1 equivalent
         ("CORS_URLS_REGEX", "CORS_RESOURCES"),
+        ("CORS_ALLOWED_ORIGIN_REGEXES", "put the regexes in CORS_ORIGINS"),  # django-cors-headers
         ("CORS_FROBNICATE", "valid settings are CORS_RESOURCES, CORS_ORIGINS"),
     ],
 )
@@ -406,3 +407,14 @@ def test_key_problems_and_value_problems_are_reported_together() -> None:
         "environment variable CORS_ORIGINS",
     ]
     assert "did you mean 'https://app.example.com'" in str(excinfo.value)
+
+
+def test_comma_separated_resources_from_the_environment_warn_that_they_are_one_pattern() -> None:
+    """CORS_ORIGINS splits on commas, so CORS_RESOURCES='/api/*, /v2/*' looks as if it would too; it is
+    one pattern covering neither path, which must not pass silently."""
+    with pytest.warns(CORSConfigWarning, match=r"CORS_RESOURCES='/api/\*, /v2/\*'.*is one path pattern") as record:
+        mw = CORSMiddleware.from_env(hello, {"CORS_RESOURCES": "/api/*, /v2/*"})
+    assert len([w for w in record if "one path pattern" in str(w.message)]) == 1
+    assert mw.decide("GET", "/api/x", {"Origin": "https://a.example"}).kind == "path not covered"
+    listed = CORSMiddleware.from_env(hello, {"CORS_RESOURCES": '["/api/*", "/v2/*"]'})
+    assert listed.decide("GET", "/v2/x", {"Origin": "https://a.example"}).allowed
