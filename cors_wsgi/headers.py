@@ -238,7 +238,7 @@ def add_cors_headers(app_headers: HeaderList, extra: Sequence[Header], vary: str
     if app_credentials:
         if any(header[0] == "Access-Control-Allow-Credentials" for header in extra):
             extra = [header for header in extra if header[0] != "Access-Control-Allow-Credentials"]
-        elif extra:
+        elif extra:  # the origin is allowed (extra holds ACAO), without credentials
             result = [header for header in result if header[0].lower() != "access-control-allow-credentials"]
     result.extend(extra)
     return result

@@ -170,11 +170,10 @@ class ResourcePolicy:
         self._rejected = Answer(False, (), vary, "origin not allowed", ORIGIN_NOT_ALLOWED)
         # Exact origins come from the configuration, so their answers are built once; the per-request
         # path for them is a dict lookup with no allocation (and nothing a request can add to).
-        # Not under send_wildcard: there every allowed origin gets "*", listed or not.
+        # None under send_wildcard: there every allowed origin gets "*", listed or not.
+        listed = () if self._wildcard else settings.origins.exact
         self.exact_answers = {
-            origin: Answer(True, ((ACAO, origin), *self._allowed_tail), vary, "origin allowed")
-            for origin in settings.origins.exact
-            if not self._wildcard
+            origin: Answer(True, ((ACAO, origin), *self._allowed_tail), vary, "origin allowed") for origin in listed
         }
         # What an origin missing from exact_answers gets, when that needs no further matching: the one
         # wildcard answer, or a rejection when only exact origins are configured. None: call actual().
@@ -320,12 +319,9 @@ class ResourcePolicy:
             return Answer(False, (), self._vary_preflight, reason, code, subject, 403)
         # !a (ascii): the pattern may hold any character; a header value must be latin-1 (PEP 3333).
         debug: tuple[Header, ...] = ((DEBUG_HEADER, f"{reason} (rule {self.pattern!a})"),)
-        if method is None:  # malformed request: nothing a browser could be told to fix
-            allow_origin = ((ACAO, "*" if self._wildcard else origin),)
-            return Answer(False, allow_origin + debug, self._vary_preflight, reason, code, subject, 403)
-        if code == METHOD_NOT_ALLOWED and method in SAFELISTED_METHODS:
-            # Browsers never check GET/HEAD/POST against Allow-Methods, so a 204 would let the request
-            # through: refuse with a non-2xx status instead, which the console reports.
+        # A malformed request (nothing a browser could be told to fix), or a refused GET/HEAD/POST, which
+        # browsers never check against Allow-Methods so that a 204 would let it through: a non-2xx status.
+        if method is None or (code == METHOD_NOT_ALLOWED and method in SAFELISTED_METHODS):
             allow_origin = ((ACAO, "*" if self._wildcard else origin),)
             return Answer(False, allow_origin + debug, self._vary_preflight, reason, code, subject, 403)
         allowed = [name for name in names or () if name != "*" and self._allows_header(name)]
