@@ -14,8 +14,8 @@ The peers' path bugs (flask-cors CVE-2024-6866, -6844, -6839; CVE-2020-25032) al
   then by length, compiled or not (flask-cors ≥ 6.0.1 puts every compiled regex before every string,
   so a broad compiled regex beats a specific pattern there).
 
-Literal paths are a dict lookup and ``prefix*`` patterns a ``startswith``; only real regexes run the
-regex engine per request.
+Literal paths are a dict lookup and ``prefix*`` patterns two string comparisons; only real regexes
+run the regex engine per request.
 """
 
 from __future__ import annotations
@@ -132,15 +132,55 @@ def _is_literal_star_position(text: str) -> bool:
     return backslashes % 2 == 0
 
 
+class _Above(str):
+    """The bound of a table with a rule that may cover any path: every ``str`` compares below it.
+
+    A ``str`` subclass that overrides the reflected comparison, so ``path >= bound`` asks it (and gets
+    False) before ``str`` answers; only tables with such a rule (a regex with no literal beginning) pay
+    that Python-level call.
+    """
+
+    def __le__(self, other: object) -> bool:
+        return False
+
+    def __gt__(self, other: object) -> bool:
+        return True
+
+    __hash__ = str.__hash__
+
+
+ABOVE_ALL = _Above()
+
+
+def after_prefix(prefix: str) -> str:
+    """The least string above every string that starts with ``prefix``.
+
+    ``prefix <= path < after_prefix(prefix)`` is ``path.startswith(prefix)``, in two comparisons that
+    cost less than the method call (CPython 3.11: about 40 ns against 80).
+    """
+    while prefix:
+        last = ord(prefix[-1])
+        if last < 0x10FFFF:
+            return prefix[:-1] + chr(last + 1)
+        prefix = prefix[:-1]
+    return ABOVE_ALL
+
+
 class PathTable(Generic[T]):
     """Ordered path rules, most specific first, each carrying a value (the compiled resource policy).
 
-    Built for the per-request path: ``heads`` lets a caller turn away a path no rule can cover with one
-    ``str.startswith`` (every rule's literal beginning), and ``everything`` is the value of a table whose
-    only rule covers every path (the default ``r"/*"``), so that no lookup is needed at all.
+    Built for the per-request path, which uses comparisons rather than str methods or slices:
+
+    * ``bounds``: a path outside ``low <= path < high`` is covered by no rule (every rule's literal
+      beginning lies inside, as does ``//``: see :func:`routed_path`);
+    * ``everything``: the value of a table whose only rule covers every path (the default ``r"/*"``),
+      so that no lookup is needed at all;
+    * ``single_prefix``: for a table whose only rule is a prefix, ``(value, starts, after)``: a path
+      with ``starts <= path < after`` (it starts with ``starts``) is covered by it; other paths are
+      left to :meth:`lookup`.
     """
 
-    __slots__ = ("_literals", "_ordered", "everything", "heads", "rules", "single_prefix")
+    __slots__ = ("_literals", "_ordered", "bounds", "everything", "rules", "single_prefix")
 
     def __init__(self, rules: Iterable[tuple[CompiledPath, T]]) -> None:
         self.rules: tuple[tuple[CompiledPath, T], ...] = tuple(sorted(rules, key=lambda rule: rule[0].sort_key()))
@@ -150,40 +190,44 @@ class PathTable(Generic[T]):
                 literals.setdefault(path.literal, value)
         self._literals = literals
         # Literals sort first, so a literal hit is always the winning rule. The rest are tried in order:
-        # (startswith, bare prefix, regex, value); a prefix rule is two string operations, not a regex.
-        ordered: list[tuple[str, str | None, re.Pattern[str] | None, T]] = []
+        # (starts, after, bare prefix, regex, value); a prefix rule is three comparisons, not a regex.
+        ordered: list[tuple[str, str, str | None, re.Pattern[str] | None, T]] = []
         for path, value in self.rules:
             if path.kind == "prefix":
                 # "/*" covers every PATH_INFO, even one a sloppy server did not start with "/".
                 starts = path.literal + "/" if path.bare_prefix and path.literal else path.literal
-                ordered.append((starts, path.literal if path.bare_prefix else None, None, value))
+                bare = path.literal if path.bare_prefix and path.literal else None
+                ordered.append((starts, after_prefix(starts), bare, None, value))
             elif path.kind == "regex":
-                ordered.append(("", None, path.regex, value))
+                ordered.append(("", ABOVE_ALL, None, path.regex, value))
         self._ordered = tuple(ordered)
-        self.heads: tuple[str, ...] = tuple(_head(path) for path, _ in self.rules)
-        """A path that starts with none of these is covered by no rule."""
+        heads = [_head(path) for path, _ in self.rules]
+        if heads:
+            heads.append("//")
+        highs = [after_prefix(head) for head in heads]
+        self.bounds: tuple[str, str] = ("", "") if not heads else (min(heads), max(highs, key=_bound_key))
+        """A path outside ``low <= path < high`` is covered by no rule."""
         only = self.rules[0] if len(self.rules) == 1 else None
         self.everything: T | None = None
-        self.single_prefix: tuple[T | None, str, str | None] = (None, "", None)
-        """``(value, startswith, bare)`` when the only rule is a prefix: it covers paths that start with
-        ``startswith`` or equal ``bare``."""
+        self.single_prefix: tuple[T | None, str, str] = (None, "", "")
         if only is not None and only[0].kind == "prefix":
             if only[0].literal == "":
                 self.everything = only[1]
             else:
-                starts, bare, _, value = self._ordered[0]
-                self.single_prefix = (value, starts, bare)
+                starts, after, _, _, value = self._ordered[0]
+                if after is not ABOVE_ALL:
+                    self.single_prefix = (value, starts, after)
 
     def lookup(self, path: str) -> T | None:
         """The value of the most specific rule covering ``path`` (see :func:`routed_path`), or None."""
-        if path.startswith("//"):
+        if "//" <= path < "/0":  # path.startswith("//")
             path = routed_path(path)
         value = self._literals.get(path)
         if value is not None:
             return value
-        for starts, bare, regex, candidate in self._ordered:
+        for starts, after, bare, regex, candidate in self._ordered:
             if regex is None:
-                if path.startswith(starts) or path == bare:
+                if starts <= path < after or path == bare:
                     return candidate
             elif regex.fullmatch(path) is not None:
                 return candidate
@@ -196,6 +240,10 @@ class PathTable(Generic[T]):
             if rule[0].matches(path):
                 return rule
         return None
+
+
+def _bound_key(bound: str) -> tuple[bool, str]:
+    return (bound is ABOVE_ALL, bound)
 
 
 def _head(path: CompiledPath) -> str:

@@ -189,8 +189,11 @@ class ResourcePolicy:
         )
         self.preflight_refused: tuple[Header, ...] = (("Vary", self._vary_preflight),) if self._vary_preflight else ()
         """Every refused preflight gets these headers and nothing else (outside debug mode)."""
-        self.fast_preflights = settings.automatic_options and not settings.debug
-        """Preflights may be answered from the cache and refused early (debug mode explains instead)."""
+        self.fast_preflights = settings.automatic_options and not settings.debug and not self._private_network
+        """Preflights may be answered from the cache and refused early (debug mode explains instead).
+        The cached answers hold no Access-Control-Allow-Private-Network, and without
+        allow_private_network a preflight's Access-Control-Request-Private-Network changes nothing, so
+        the fast path need not look for it."""
 
         # Allowed preflights, keyed by (Access-Control-Request-Method, Access-Control-Request-Headers):
         # everything in the answer but the origin. Only keys made of configured values go in (a method
