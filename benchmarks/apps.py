@@ -140,6 +140,29 @@ def cors_wsgi(app: WSGIApp, origins: Iterable[str] = (ALLOWED_ORIGIN,)) -> WSGIA
     )
 
 
+def cors_wsgi_pure(app: WSGIApp) -> WSGIApp | None:
+    """cors_wsgi's Python implementation, as it runs where the C accelerator is not compiled (None when
+    it is not compiled here: the ``cors_wsgi`` variant is then this one)."""
+    from cors_wsgi import CORSMiddleware
+    from cors_wsgi.middleware import ACCELERATED
+
+    if not ACCELERATED:
+        return None
+
+    class PurePython(CORSMiddleware):
+        __call__ = CORSMiddleware._call  # a Python __call__ takes precedence over the C base's
+
+    return PurePython(
+        app,
+        resources=RESOURCES,
+        origins=[ALLOWED_ORIGIN],
+        methods=list(METHODS),
+        allow_headers=list(ALLOW_HEADERS),
+        max_age=MAX_AGE,
+        supports_credentials=False,
+    )
+
+
 def wsgicors(module: ModuleType, app: WSGIApp, origins: Iterable[str] = (ALLOWED_ORIGIN,)) -> WSGIApp:
     """wsgicors 0.7.0 (read from its source): keyword options form one "direct" policy; ``origin`` is a
     space-separated list of fnmatch patterns compared with the lowercased request origin; ``methods``

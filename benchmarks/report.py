@@ -361,7 +361,8 @@ def markdown(results: Results, verdicts: list[Verdict], info: dict[str, Any], ro
     load = info["load_average"]
     lines = [
         f"Measured by `python -m benchmarks` ({rounds} rounds) on {time.strftime('%Y-%m-%d')}: "
-        f"cors_wsgi {info['git'] or info['packages'].get('cors_wsgi')}, Python {info['python']}, "
+        f"cors_wsgi {info['git'] or info['packages'].get('cors_wsgi')}"
+        f"{' with its C accelerator' if info['accelerated'] else ' (pure Python)'}, Python {info['python']}, "
         f"{info['cpu_count']} CPUs shared with other jobs"
         + (f" (load average {load[0]:.1f} at the start, {end_load[0]:.1f} at the end)" if load and end_load else "")
         + ".",
@@ -442,7 +443,14 @@ def environment() -> dict[str, Any]:
         "load_average": load_average(),
         "git": _git_revision(),
         "packages": versions,
+        "accelerated": _accelerated(),
     }
+
+
+def _accelerated() -> bool:
+    from cors_wsgi.middleware import ACCELERATED
+
+    return ACCELERATED
 
 
 def load_average() -> list[float] | None:
@@ -475,6 +483,11 @@ def environment_line(info: dict[str, Any]) -> str:
         f"Python {info['python']} ({info['implementation']}) on {info['platform']}, {info['cpu_count']} CPUs"
         + (f", load average {load[0]:.2f}" if load else "")
         + (f"\ncors_wsgi at {info['git']}" if info["git"] else "")
+        + (
+            "\ncors_wsgi: C accelerator (cors_wsgi/_speedups.c); cors_wsgi[pure Python] rows: without it"
+            if info["accelerated"]
+            else "\ncors_wsgi: pure Python (the C accelerator is not compiled, or CORS_WSGI_PURE_PYTHON is set)"
+        )
         + f"\n{packages}"
     )
 

@@ -152,6 +152,8 @@ def _trivial(peers: Peers) -> list[Scenario]:
     r1 = Variant("R1", apps.AppendHeaders(app), "R1")
     subject = Variant("cors_wsgi", apps.cors_wsgi(app), "subject")
     many = Variant("cors_wsgi[1000 origins]", apps.cors_wsgi(app, apps.MANY_ORIGINS), "alt")
+    pure_app = apps.cors_wsgi_pure(app)
+    pure = [] if pure_app is None else [Variant("cors_wsgi[pure Python]", pure_app, "alt")]
     module = peers.load("wsgicors")
     peer: list[Variant] = []
     peer_many: list[Variant] = []
@@ -160,7 +162,7 @@ def _trivial(peers: Peers) -> list[Scenario]:
         peer = [Variant("wsgicors", apps.wsgicors(module, app), "peer")]
         peer_many = [Variant("wsgicors[1000 origins]", apps.wsgicors(module, app, apps.MANY_ORIGINS), "peer")]
         peer_rotating = [Variant("wsgicors", apps.wsgicors(module, app), "peer")]
-    standard = [floor, r0, r1, subject, *peer]
+    standard = [floor, r0, r1, subject, *pure, *peer]
 
     def scenario(
         name: str, description: str, env: Iterable[Environ], expect: bool, variants: list[Variant]
@@ -176,14 +178,14 @@ def _trivial(peers: Peers) -> list[Scenario]:
             f"GET, a different rejected Origin on every request ({ROTATING_ORIGINS} pre-generated)",
             rotating_rejected(),
             False,
-            [floor, r0, r1, subject, *peer_rotating],
+            [floor, r0, r1, subject, *pure, *peer_rotating],
         ),
         scenario(
             "uncovered",
             f"GET {UNCOVERED_PATH} (not under resources=r'/api/*'), allowed Origin",
             [environ(path=UNCOVERED_PATH, ORIGIN=ALLOWED_ORIGIN)],
             False,
-            [floor, r0, r1, subject],
+            [floor, r0, r1, subject, *pure],
         ),
         scenario("preflight-allowed", "OPTIONS preflight, allowed: PUT + 2 headers", [preflight()], True, standard),
         scenario(

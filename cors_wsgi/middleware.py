@@ -25,6 +25,7 @@ import logging
 import os
 import warnings
 from collections.abc import Iterable, Mapping
+from types import ModuleType
 from typing import TYPE_CHECKING, Any, Callable, cast
 
 from .errors import ConfigError, CORSConfigWarning, Problem
@@ -32,12 +33,31 @@ from .explain import Explanation, explain, shown
 from .headers import MAX_ACRH_LENGTH, MAX_METHOD_LENGTH, HeaderList, add_cors_headers
 from .headers import ORDINARY_RESPONSE_HEADERS as _ORDINARY
 from .origins import MAX_ORIGIN_LENGTH
+from .paths import ABOVE_ALL
 from .policy import Answer, Decision, Policy, ResourcePolicy, compile_policy
 from .sources import Options, read_options
 
 if TYPE_CHECKING:  # pragma: no cover
     from _typeshed import OptExcInfo
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+
+# The optional C version of __call__ (cors_wsgi/_speedups.c; README, "Performance"). It answers only
+# requests whose answer is precomputed and hands everything else to _call, the Python version below.
+# CORS_WSGI_PURE_PYTHON=1 turns it off (the test suite runs both ways).
+_speedups: ModuleType | None
+if os.environ.get("CORS_WSGI_PURE_PYTHON", "").strip().lower() in ("", "0", "false", "no"):
+    try:
+        from . import _speedups
+    except ImportError:  # not compiled: no compiler at install time, or not CPython
+        _speedups = None
+else:
+    _speedups = None
+ACCELERATED = _speedups is not None
+"""True when requests are served by the C version of ``__call__``."""
+if TYPE_CHECKING or _speedups is None:  # noqa: SIM108 (mypy takes a class alias from an if, not a ternary)
+    _Base = object
+else:
+    _Base = _speedups.Dispatcher
 
 logger = logging.getLogger("cors_wsgi")
 _DEBUG = logging.DEBUG
@@ -59,7 +79,7 @@ _EXPLAINED_HEADERS = (
 _FORBIDDEN_HEADERS = (("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", "0"))
 
 
-class CORSMiddleware:
+class CORSMiddleware(_Base):
     """Add Cross-Origin Resource Sharing to a WSGI application.
 
     - Preflights (``OPTIONS`` with ``Origin`` and ``Access-Control-Request-Method``) on a covered path
@@ -97,6 +117,26 @@ class CORSMiddleware:
         single, self._starts, self._after = table.single_prefix
         # Read only when self._starts <= path < self._after, which no path satisfies when it is None.
         self._single = cast(ResourcePolicy, single)
+        if _speedups is not None:
+            records = {resource: _rule_record(resource) for _, resource in table.rules}
+            _speedups.configure(
+                self,
+                CORSMiddleware._call,
+                _LOG_CACHE,
+                None if self._everything is None else records[self._everything],
+                self._low,
+                None if self._high is ABOVE_ALL else self._high,
+                self._starts,
+                self._after,
+                None if single is None else records[single],
+                self._lookup,
+                records,
+                _with_answer,
+                _ORDINARY,
+                MAX_ORIGIN_LENGTH,
+                MAX_METHOD_LENGTH,
+                MAX_ACRH_LENGTH,
+            )
         if logger.isEnabledFor(_DEBUG):
             for path, resource in self.policy.table.rules:
                 logger.debug("CORS rule %r (%s): %r", path.source, path.kind, resource.settings)
@@ -161,7 +201,7 @@ class CORSMiddleware:
         """
         return explain(self.policy, method, path, headers)
 
-    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+    def _call(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         # The hot path: a handful of dict lookups and string comparisons, all prepared at construction.
         # Comparisons rather than str methods or slices: on CPython a comparison costs a quarter of a
         # method call, and a slice allocates.
@@ -225,6 +265,10 @@ class CORSMiddleware:
 
         return _with_cors_headers(self.app, environ, start_response, answer, resource.intercept_exceptions)
 
+    if TYPE_CHECKING or _speedups is None:
+        __call__ = _call
+    # Otherwise the C base class's __call__ serves requests, and calls _call for the rest.
+
     def _log(self, kind: str, environ: WSGIEnvironment, resource: ResourcePolicy, answer: Answer) -> None:
         if not logger.isEnabledFor(_DEBUG):
             return
@@ -268,22 +312,50 @@ def _with_cors_headers(
             # Almost no application sets Vary or CORS headers itself: then one concatenation is
             # enough (a new list: the application's is never mutated). Otherwise merge exactly.
             for name, _ in headers:
-                if name in _ORDINARY:
-                    continue
-                name = name.lower()
-                if name == "vary" or name.startswith("access-control-"):
-                    headers = add_cors_headers(headers, answer.headers, answer.vary)
+                if name not in _ORDINARY:
+                    headers = _with_answer(headers, answer)
                     break
             else:
                 try:
                     headers = headers + appended
                 except TypeError:  # a tuple, from a sloppy application
-                    headers = [*headers, *appended]
+                    headers = _with_answer(headers, answer)
         if exc_info is None:
             return start_response(status, headers)
         return start_response(status, headers, exc_info)
 
     return app(environ, cors_start_response)
+
+
+def _with_answer(headers: HeaderList, answer: Answer) -> HeaderList:
+    """The application's headers with ``answer``'s, whatever the application sent: ``Vary`` merged, its
+    own CORS headers respected (:func:`~cors_wsgi.headers.add_cors_headers`), a tuple accepted."""
+    for name, _ in headers:
+        name = name.lower()
+        if name == "vary" or name.startswith("access-control-"):
+            return add_cors_headers(headers, answer.headers, answer.vary)
+    try:
+        return headers + answer.appended
+    except TypeError:  # a tuple, from a sloppy application
+        return [*headers, *answer.appended]
+
+
+def _rule_record(resource: ResourcePolicy) -> tuple[Any, ...]:
+    """What the C version of ``__call__`` reads of a rule, in the order _speedups.c's RULE_* indexes
+    name; the objects are the policy's own."""
+    assert _speedups is not None
+    record = (
+        resource.no_origin,
+        resource.exact_answers,
+        resource.miss,
+        resource.intercept_exceptions,
+        resource.fast_preflights,
+        resource.exact_only,
+        resource.exact_preflights,
+        (*resource.preflight_refused, *_FORBIDDEN_HEADERS),
+    )
+    assert len(record) == _speedups.RULE_SIZE
+    return record
 
 
 def _answer_preflight(answer: Answer, start_response: StartResponse) -> Iterable[bytes]:

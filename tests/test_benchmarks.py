@@ -23,6 +23,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks import report, scenarios  # noqa: E402
+from cors_wsgi.middleware import ACCELERATED  # noqa: E402
+
+PURE = {"cors_wsgi[pure Python]"} if ACCELERATED else set()
 
 
 class Run(NamedTuple):
@@ -66,7 +69,9 @@ def test_every_scenario_is_measured_for_every_variant(quick_run: Run) -> None:
             assert figures["min_ns"] <= figures["median_ns"] <= figures["max_ns"]
             assert len(figures["rounds_ns"]) == document["settings"]["rounds"]
     trivial = document["scenarios"]["trivial/allowed"]["variants"]
-    assert set(trivial) == {"bare", "R0", "R1", "cors_wsgi", "wsgicors"}
+    # Where the C accelerator is compiled, its Python implementation is measured beside it.
+    assert set(trivial) == {"bare", "R0", "R1", "cors_wsgi", "wsgicors", *PURE}
+    assert document["machine"]["accelerated"] is ACCELERATED
     assert set(document["scenarios"]["flask/allowed"]["variants"]) == {"flask", "flask+cors_wsgi", "flask+flask-cors"}
     assert set(document["scenarios"]["django/allowed"]["variants"]) == {
         "django",
@@ -131,7 +136,8 @@ def test_a_missing_peer_is_skipped_with_a_line(tmp_path: Path) -> None:
     assert "skipped flask_cors: not installed" in stdout
     assert len(document["skipped"]) == 2
     assert set(document["scenarios"]) == {"trivial/preflight-allowed", "flask/allowed"}
-    assert set(document["scenarios"]["trivial/preflight-allowed"]["variants"]) == {"bare", "R0", "R1", "cors_wsgi"}
+    measured = set(document["scenarios"]["trivial/preflight-allowed"]["variants"])
+    assert measured == {"bare", "R0", "R1", "cors_wsgi", *PURE}
     assert set(document["scenarios"]["flask/allowed"]["variants"]) == {"flask", "flask+cors_wsgi"}
     status = {target["id"]: target["status"] for target in document["targets"]}
     assert status["preflight-allowed"] == "skipped"
