@@ -458,9 +458,11 @@ dispatcher_call(Dispatcher *self, PyObject *args, PyObject *kwargs)
             rule = Py_NewRef(self->single);
         }
         else {
+            PyObject *lookup = Py_NewRef(self->lookup);
             Py_INCREF(path);
-            PyObject *resource = PyObject_CallOneArg(self->lookup, path);
+            PyObject *resource = PyObject_CallOneArg(lookup, path);
             Py_DECREF(path);
+            Py_DECREF(lookup);
             if (resource == NULL) {
                 return NULL;
             }
