@@ -286,6 +286,16 @@ answer_refused_preflight(PyObject *rule, PyObject *start_response)
     return PyList_New(0);
 }
 
+/* environ[key] as a new reference; NULL with no error set when it is missing. Strong references
+ * throughout: a lookup can run Python code (__eq__ of an odd key), which could drop a borrowed value. */
+static PyObject *
+environ_get(PyObject *environ, PyObject *key)
+{
+    PyObject *value = PyDict_GetItemWithError(environ, key);
+    Py_XINCREF(value);
+    return value;
+}
+
 /* A preflight (OPTIONS with Origin and Access-Control-Request-Method), in the order of _call's fast path. */
 static PyObject *
 preflight(Dispatcher *self, PyObject *rule, PyObject *environ, PyObject *start_response, PyObject *origin,
@@ -298,52 +308,65 @@ preflight(Dispatcher *self, PyObject *rule, PyObject *environ, PyObject *start_r
     if (off <= 0) {
         return off < 0 ? NULL : python_call(self, environ, start_response);
     }
-    PyObject *acrh = PyDict_GetItemWithError(environ, s_acrh);
-    if (acrh == NULL) {
-        if (PyErr_Occurred()) {
-            return NULL;
-        }
+    PyObject *acrh = environ_get(environ, s_acrh);
+    if (acrh == NULL && PyErr_Occurred()) {
+        return NULL;
     }
-    else if (!PyUnicode_CheckExact(acrh)) {
-        return python_call(self, environ, start_response);
+    PyObject *result;
+    if (acrh != NULL && !PyUnicode_CheckExact(acrh)) {
+        result = python_call(self, environ, start_response);
     }
     /* Oversized values are refused before anything is hashed. */
-    if (PyUnicode_GET_LENGTH(origin) > self->max_origin || PyUnicode_GET_LENGTH(method) > self->max_method ||
-        (acrh != NULL && PyUnicode_GET_LENGTH(acrh) > self->max_acrh)) {
-        return answer_refused_preflight(rule, start_response);
+    else if (PyUnicode_GET_LENGTH(origin) > self->max_origin || PyUnicode_GET_LENGTH(method) > self->max_method ||
+             (acrh != NULL && PyUnicode_GET_LENGTH(acrh) > self->max_acrh)) {
+        result = answer_refused_preflight(rule, start_response);
     }
-    PyObject *key = PyTuple_Pack(3, origin, method, acrh == NULL ? Py_None : acrh);
-    if (key == NULL) {
-        return NULL;
+    else {
+        PyObject *key = PyTuple_Pack(3, origin, method, acrh == NULL ? Py_None : acrh);
+        PyObject *cache = PyTuple_GET_ITEM(rule, RULE_EXACT_PREFLIGHTS);
+        PyObject *cached = key == NULL ? NULL : PyDict_GetItemWithError(cache, key);
+        Py_XDECREF(key);
+        int listed = 1;
+        if (cached != NULL) { /* the policy's own tuple: never removed from the cache */
+            PyObject *headers = PySequence_List(cached);
+            PyObject *ignored = headers == NULL ? NULL : call2(start_response, s_no_content, headers);
+            Py_XDECREF(headers);
+            result = ignored == NULL ? NULL : PyList_New(0);
+            Py_XDECREF(ignored);
+        }
+        else if (PyErr_Occurred()) {
+            result = NULL;
+        }
+        else if (PyTuple_GET_ITEM(rule, RULE_EXACT_ONLY) == Py_True &&
+                 (listed = PyDict_Contains(PyTuple_GET_ITEM(rule, RULE_EXACT_ANSWERS), origin)) <= 0) {
+            result = listed < 0 ? NULL : answer_refused_preflight(rule, start_response);
+        }
+        else {
+            result = python_call(self, environ, start_response);
+        }
     }
-    PyObject *cached = PyDict_GetItemWithError(PyTuple_GET_ITEM(rule, RULE_EXACT_PREFLIGHTS), key);
-    Py_DECREF(key);
-    if (cached != NULL) {
-        PyObject *headers = PySequence_List(cached);
-        if (headers == NULL) {
+    Py_XDECREF(acrh);
+    return result;
+}
+
+/* The answer to an actual request from `origin` (a new reference), or NULL: ask Python (error set or not). */
+static PyObject *
+actual_answer(Dispatcher *self, PyObject *rule, PyObject *origin)
+{
+    PyObject *answer = NULL;
+    if (PyUnicode_GET_LENGTH(origin) <= self->max_origin) { /* a hostile Origin is not hashed */
+        answer = PyDict_GetItemWithError(PyTuple_GET_ITEM(rule, RULE_EXACT_ANSWERS), origin);
+        if (answer == NULL && PyErr_Occurred()) {
             return NULL;
         }
-        PyObject *ignored = call2(start_response, s_no_content, headers);
-        Py_DECREF(headers);
-        if (ignored == NULL) {
+    }
+    if (answer == NULL) {
+        answer = PyTuple_GET_ITEM(rule, RULE_MISS);
+        if (answer == Py_None) { /* a pattern or "*" origin: Python matches it */
             return NULL;
         }
-        Py_DECREF(ignored);
-        return PyList_New(0);
     }
-    if (PyErr_Occurred()) {
-        return NULL;
-    }
-    if (PyTuple_GET_ITEM(rule, RULE_EXACT_ONLY) == Py_True) {
-        int listed = PyDict_Contains(PyTuple_GET_ITEM(rule, RULE_EXACT_ANSWERS), origin);
-        if (listed < 0) {
-            return NULL;
-        }
-        if (!listed) {
-            return answer_refused_preflight(rule, start_response);
-        }
-    }
-    return python_call(self, environ, start_response);
+    return Py_NewRef(answer);
 }
 
 /* Everything after routing; `rule` is a strong reference the caller releases. */
@@ -351,65 +374,62 @@ static PyObject *
 covered(Dispatcher *self, PyObject *rule, PyObject *environ, PyObject *start_response)
 {
     PyObject *answer;
-    PyObject *origin = PyDict_GetItemWithError(environ, s_http_origin);
+    PyObject *origin = environ_get(environ, s_http_origin);
     if (origin == NULL) {
         if (PyErr_Occurred()) {
             return NULL;
         }
-        answer = PyTuple_GET_ITEM(rule, RULE_NO_ORIGIN);
+        answer = Py_NewRef(PyTuple_GET_ITEM(rule, RULE_NO_ORIGIN));
     }
     else {
         if (!PyUnicode_CheckExact(origin)) {
+            Py_DECREF(origin);
             return python_call(self, environ, start_response);
         }
-        PyObject *method = PyDict_GetItemWithError(environ, s_acrm);
-        if (method != NULL) {
-            PyObject *request_method = PyDict_GetItemWithError(environ, s_request_method);
-            if (request_method == NULL && PyErr_Occurred()) {
-                return NULL;
-            }
-            if (request_method != NULL) {
-                if (!PyUnicode_CheckExact(request_method)) {
-                    return python_call(self, environ, start_response);
-                }
-                if (PyUnicode_Compare(request_method, s_options) == 0) {
-                    Py_INCREF(origin);
-                    Py_INCREF(method);
-                    PyObject *result = preflight(self, rule, environ, start_response, origin, method);
-                    Py_DECREF(method);
-                    Py_DECREF(origin);
-                    return result;
-                }
-            }
-        }
-        else if (PyErr_Occurred()) {
+        PyObject *method = environ_get(environ, s_acrm);
+        PyObject *request_method = method == NULL ? NULL : environ_get(environ, s_request_method);
+        if (PyErr_Occurred()) {
+            Py_XDECREF(request_method);
+            Py_XDECREF(method);
+            Py_DECREF(origin);
             return NULL;
         }
-        answer = NULL;
-        if (PyUnicode_GET_LENGTH(origin) <= self->max_origin) { /* a hostile Origin is not hashed */
-            answer = PyDict_GetItemWithError(PyTuple_GET_ITEM(rule, RULE_EXACT_ANSWERS), origin);
-            if (answer == NULL && PyErr_Occurred()) {
-                return NULL;
+        PyObject *result = NULL;
+        int handled = 0;
+        if (request_method != NULL) {
+            if (!PyUnicode_CheckExact(request_method)) {
+                result = python_call(self, environ, start_response);
+                handled = 1;
+            }
+            else if (PyUnicode_Compare(request_method, s_options) == 0) {
+                result = preflight(self, rule, environ, start_response, origin, method);
+                handled = 1;
             }
         }
+        Py_XDECREF(request_method);
+        Py_XDECREF(method);
+        answer = handled ? NULL : actual_answer(self, rule, origin);
+        Py_DECREF(origin);
+        if (handled) {
+            return result;
+        }
         if (answer == NULL) {
-            answer = PyTuple_GET_ITEM(rule, RULE_MISS);
-            if (answer == Py_None) { /* a pattern or "*" origin: Python matches it */
-                return python_call(self, environ, start_response);
-            }
+            return PyErr_Occurred() ? NULL : python_call(self, environ, start_response);
         }
     }
     int off = logging_off(self);
     if (off <= 0) {
+        Py_DECREF(answer);
         return off < 0 ? NULL : python_call(self, environ, start_response);
     }
     Responder *responder = PyObject_GC_New(Responder, &ResponderType);
     if (responder == NULL) {
+        Py_DECREF(answer);
         return NULL;
     }
     responder->vectorcall = responder_vectorcall;
     responder->start_response = Py_NewRef(start_response);
-    responder->answer = Py_NewRef(answer);
+    responder->answer = answer; /* the reference taken above */
     responder->intercept = PyTuple_GET_ITEM(rule, RULE_INTERCEPT) == Py_True;
     PyObject_GC_Track(responder);
     PyObject *result = call_app(self, environ, (PyObject *)responder);
@@ -445,10 +465,12 @@ dispatcher_call(Dispatcher *self, PyObject *args, PyObject *kwargs)
         Py_INCREF(rule);
     }
     else {
+        /* Borrowed: nothing below runs Python code before the comparisons are done with it. */
         PyObject *path = PyDict_GetItemWithError(environ, s_path_info);
         if (path == NULL || !PyUnicode_CheckExact(path)) {
             return PyErr_Occurred() ? NULL : python_call(self, environ, start_response);
         }
+        /* Comparisons of exact str objects run no Python code and cannot fail. */
         if (self->high != NULL &&
             (PyUnicode_Compare(path, self->high) >= 0 || PyUnicode_Compare(path, self->low) < 0)) {
             return call_app(self, environ, start_response); /* no rule can cover it */

@@ -12,12 +12,15 @@ Nothing here is timed. Instead:
   decides from the length alone. PEP 3333 values are ``str``: this is a probe, not a real server value.
 * :class:`Recording` is a real ``str`` that records which of its methods ran, for values within the caps:
   a 4096-character list of commas must be counted once and never split.
+* For genuine ``str`` values (the C accelerator only takes exact ``str`` and would hand :class:`OnlyLen`
+  to Python), the ``hash`` field of CPython's str object shows whether anything hashed the value.
 * The number of Python function calls (``sys.setprofile``) made while answering is the same for an
   oversized value of 4 KiB and of 256 KiB: the work does not grow with the input.
 """
 
 from __future__ import annotations
 
+import ctypes
 import re
 import sys
 from typing import Any
@@ -225,3 +228,46 @@ def test_work_does_not_grow_with_the_size_of_a_hostile_value(config: str, header
         python_calls(middleware, environ)  # warm up: first-call caches (logging's level cache) are not per request
         costs[size] = python_calls(middleware, environ)
     assert len(set(costs.values())) == 1, costs
+
+
+# --- real str values: the C accelerator only takes exact str, so OnlyLen would send it to Python ------------
+
+
+def hash_computed(value: str) -> bool:
+    """Whether CPython has computed (and cached) ``hash(value)``: the ``hash`` field of its str object,
+    after the object header and the length, stays -1 until something hashes it (a dict or set lookup)."""
+    offset = object.__basicsize__ + ctypes.sizeof(ctypes.c_ssize_t)
+    return ctypes.c_ssize_t.from_address(id(value) + offset).value != -1
+
+
+@pytest.mark.skipif(sys.implementation.name != "cpython", reason="reads CPython's str layout")
+@pytest.mark.parametrize("config", CONFIGS)
+@pytest.mark.parametrize(
+    ("kind", "header", "cap"),
+    [
+        ("preflight", "HTTP_ORIGIN", MAX_ORIGIN_LENGTH),
+        ("preflight", "HTTP_ACCESS_CONTROL_REQUEST_METHOD", MAX_METHOD_LENGTH),
+        ("preflight", "HTTP_ACCESS_CONTROL_REQUEST_HEADERS", MAX_ACRH_LENGTH),
+        ("actual", "HTTP_ORIGIN", MAX_ORIGIN_LENGTH),
+    ],
+)
+def test_an_oversized_str_is_never_hashed(config: str, kind: str, header: str, cap: int) -> None:
+    """The same property as above for genuine ``str`` values, through whichever implementation serves
+    requests (the C accelerator when compiled): no dict or set lookup ever hashes the oversized value."""
+    unused = "".join(["x"] * 8)  # built at run time: a fresh str whose hash is not computed yet
+    assert not hash_computed(unused)
+    hash(unused)
+    assert hash_computed(unused)  # the probe reads the right field
+
+    middleware = CORSMiddleware(oracle_app, **CONFIGS[config])
+    request = Request("OPTIONS", "/r", origin=ALLOWED, acrm="PUT", acrh="x-a")
+    if kind == "actual":
+        request = Request("GET", "/r", origin=ALLOWED)
+    for size in (cap + 1, 256 * KIB):
+        value = "".join(["a"] * size)
+        environ = request.environ()
+        environ[header] = value
+        response = call(middleware, request, environ)
+        assert not hash_computed(value), f"{header} of {size} characters was hashed"
+        if kind == "preflight":
+            assert not response.cors()
