@@ -14,6 +14,10 @@ the answer, following PEP 3333 to the letter:
 * exceptions raised by the application propagate untouched, so debuggers and error reporters outside
   the middleware still see them.
 
+Two implementations of ``__call__``, with the same answers: ``_call`` below, in Python, and where it
+was compiled, the C accelerator in ``_speedups.c``, which serves the requests whose answer was
+precomputed and hands every other one to ``_call`` (README, "Performance").
+
 What it cannot do: CORS is enforced by browsers. A rejected *simple* request (GET, form POST) still
 reaches the application; only the page is kept from reading the answer. Preflighted requests are
 stopped here, before the application runs.
