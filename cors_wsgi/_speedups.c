@@ -41,10 +41,7 @@ enum {
 };
 
 static PyObject *s_path_info, *s_http_origin, *s_acrm, *s_acrh, *s_request_method, *s_options;
-static PyObject *s_appended, *s_5, *s_6, *s_no_content, *s_forbidden, *i_debug;
-/* Set by configure(); the same objects for every middleware. */
-static PyObject *g_merge;    /* middleware._with_answer(headers, answer) -> list */
-static PyObject *g_ordinary; /* headers.ORDINARY_RESPONSE_HEADERS */
+static PyObject *s_appended, *s_5, *s_6, *s_no_content, *s_forbidden, *s_call, *i_debug;
 
 /* ---- the start_response wrapper ------------------------------------------------------------------ */
 
@@ -53,46 +50,59 @@ typedef struct {
     vectorcallfunc vectorcall;
     PyObject *start_response;
     PyObject *answer;
+    PyObject *merge;    /* middleware._with_answer(headers, answer) -> list */
+    PyObject *ordinary; /* headers.ORDINARY_RESPONSE_HEADERS */
     int intercept;
 } Responder;
 
 static PyTypeObject ResponderType;
 
 /* The application's headers plus the answer's, as a new list: Python's `headers + answer.appended`
- * when every name is an ordinary one, else middleware._with_answer (Vary merging, an app's own CORS
- * headers, tuples, odd values). */
+ * when every name is an ordinary one, else middleware._with_answer on a list of them (Vary merging, an
+ * app's own CORS headers, odd values), as the Python wrapper does. */
 static PyObject *
-with_answer(PyObject *headers, PyObject *answer)
+with_answer(Responder *self, PyObject *headers)
 {
-    if (PyList_CheckExact(headers)) {
-        Py_ssize_t n = PyList_GET_SIZE(headers);
-        for (Py_ssize_t i = 0; i < n; i++) {
-            PyObject *item = PyList_GET_ITEM(headers, i);
-            if (!PyTuple_CheckExact(item) || PyTuple_GET_SIZE(item) != 2) {
-                goto merge;
-            }
-            PyObject *name = PyTuple_GET_ITEM(item, 0);
-            if (!PyUnicode_CheckExact(name)) {
-                goto merge;
-            }
-            int ordinary = PySet_Contains(g_ordinary, name); /* an exact str: runs no Python code */
-            if (ordinary < 0) {
-                return NULL;
-            }
-            if (!ordinary) {
-                goto merge;
-            }
-        }
-        PyObject *appended = PyObject_GetAttr(answer, s_appended);
-        if (appended == NULL) {
+    if (!PyList_CheckExact(headers)) { /* a tuple, another iterable, a list subclass */
+        PyObject *items = PySequence_List(headers);
+        if (items == NULL) {
             return NULL;
         }
-        PyObject *result = PySequence_Concat(headers, appended);
-        Py_DECREF(appended);
+        PyObject *result = PyObject_CallFunctionObjArgs(self->merge, items, self->answer, NULL);
+        Py_DECREF(items);
         return result;
     }
+    Py_ssize_t n = PyList_GET_SIZE(headers);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *item = PyList_GET_ITEM(headers, i);
+        if (!PyTuple_CheckExact(item) || PyTuple_GET_SIZE(item) != 2) {
+            goto merge;
+        }
+        PyObject *name = PyTuple_GET_ITEM(item, 0);
+        if (!PyUnicode_CheckExact(name)) {
+            /* Python's `name not in ORDINARY` hashes it first: an unhashable name is a TypeError. */
+            if (PyObject_Hash(name) == -1) {
+                return NULL;
+            }
+            goto merge;
+        }
+        int ordinary = PySet_Contains(self->ordinary, name); /* an exact str: runs no Python code */
+        if (ordinary < 0) {
+            return NULL;
+        }
+        if (!ordinary) {
+            goto merge;
+        }
+    }
+    PyObject *appended = PyObject_GetAttr(self->answer, s_appended);
+    if (appended == NULL) {
+        return NULL;
+    }
+    PyObject *result = PySequence_Concat(headers, appended);
+    Py_DECREF(appended);
+    return result;
 merge:
-    return PyObject_CallFunctionObjArgs(g_merge, headers, answer, NULL);
+    return PyObject_CallFunctionObjArgs(self->merge, headers, self->answer, NULL);
 }
 
 static PyObject *
@@ -153,7 +163,7 @@ responder_vectorcall(PyObject *op, PyObject *const *args, size_t nargsf, PyObjec
     }
     PyObject *sent;
     if (add) {
-        sent = with_answer(headers, self->answer);
+        sent = with_answer(self, headers);
         if (sent == NULL) {
             return NULL;
         }
@@ -175,6 +185,8 @@ responder_traverse(Responder *self, visitproc visit, void *arg)
 {
     Py_VISIT(self->start_response);
     Py_VISIT(self->answer);
+    Py_VISIT(self->merge);
+    Py_VISIT(self->ordinary);
     return 0;
 }
 
@@ -183,6 +195,8 @@ responder_clear(Responder *self)
 {
     Py_CLEAR(self->start_response);
     Py_CLEAR(self->answer);
+    Py_CLEAR(self->merge);
+    Py_CLEAR(self->ordinary);
     return 0;
 }
 
@@ -221,6 +235,8 @@ typedef struct {
     PyObject *single;     /* its rule record, or NULL */
     PyObject *lookup;     /* PathTable.lookup */
     PyObject *rules;      /* dict: ResourcePolicy -> rule record */
+    PyObject *merge;      /* middleware._with_answer */
+    PyObject *ordinary;   /* headers.ORDINARY_RESPONSE_HEADERS */
     Py_ssize_t max_origin, max_method, max_acrh;
 } Dispatcher;
 
@@ -234,11 +250,12 @@ call2(PyObject *callable, PyObject *a, PyObject *b)
 static PyObject *
 python_call(Dispatcher *self, PyObject *environ, PyObject *start_response)
 {
-    if (self->fallback == NULL) {
-        PyErr_SetString(PyExc_TypeError, "CORSMiddleware.__init__() was not called");
+    /* Not configured (made by __new__ alone): type(self)._call, which fails as it would without C. */
+    PyObject *fallback =
+        self->fallback != NULL ? Py_NewRef(self->fallback) : PyObject_GetAttr((PyObject *)Py_TYPE(self), s_call);
+    if (fallback == NULL) {
         return NULL;
     }
-    PyObject *fallback = Py_NewRef(self->fallback);
     PyObject *stack[3] = {(PyObject *)self, environ, start_response};
     PyObject *result = PyObject_Vectorcall(fallback, stack, 3, NULL);
     Py_DECREF(fallback);
@@ -430,6 +447,8 @@ covered(Dispatcher *self, PyObject *rule, PyObject *environ, PyObject *start_res
     responder->vectorcall = responder_vectorcall;
     responder->start_response = Py_NewRef(start_response);
     responder->answer = answer; /* the reference taken above */
+    responder->merge = Py_NewRef(self->merge);
+    responder->ordinary = Py_NewRef(self->ordinary);
     responder->intercept = PyTuple_GET_ITEM(rule, RULE_INTERCEPT) == Py_True;
     PyObject_GC_Track(responder);
     PyObject *result = call_app(self, environ, (PyObject *)responder);
@@ -442,10 +461,11 @@ dispatcher_call(Dispatcher *self, PyObject *args, PyObject *kwargs)
 {
     if ((kwargs != NULL && PyDict_GET_SIZE(kwargs) != 0) || PyTuple_GET_SIZE(args) != 2 || self->fallback == NULL) {
         /* Python reports the error, or serves the call, exactly as it would without this module. */
-        if (self->fallback == NULL) {
-            return python_call(self, NULL, NULL);
+        PyObject *fallback =
+            self->fallback != NULL ? Py_NewRef(self->fallback) : PyObject_GetAttr((PyObject *)Py_TYPE(self), s_call);
+        if (fallback == NULL) {
+            return NULL;
         }
-        PyObject *fallback = Py_NewRef(self->fallback);
         PyObject *bound = PyMethod_New(fallback, (PyObject *)self);
         Py_DECREF(fallback);
         if (bound == NULL) {
@@ -520,6 +540,8 @@ dispatcher_traverse(Dispatcher *self, visitproc visit, void *arg)
     Py_VISIT(self->single);
     Py_VISIT(self->lookup);
     Py_VISIT(self->rules);
+    Py_VISIT(self->merge);
+    Py_VISIT(self->ordinary);
     return 0;
 }
 
@@ -537,6 +559,8 @@ dispatcher_clear(Dispatcher *self)
     Py_CLEAR(self->single);
     Py_CLEAR(self->lookup);
     Py_CLEAR(self->rules);
+    Py_CLEAR(self->merge);
+    Py_CLEAR(self->ordinary);
     return 0;
 }
 
@@ -575,23 +599,39 @@ replace(PyObject **field, PyObject *value)
     Py_XDECREF(old);
 }
 
+static int
+valid_record(PyObject *record)
+{
+    return PyTuple_CheckExact(record) && PyTuple_GET_SIZE(record) == RULE_SIZE &&
+           PyDict_CheckExact(PyTuple_GET_ITEM(record, RULE_EXACT_ANSWERS)) &&
+           PyDict_CheckExact(PyTuple_GET_ITEM(record, RULE_EXACT_PREFLIGHTS)) &&
+           PyTuple_CheckExact(PyTuple_GET_ITEM(record, RULE_REFUSED));
+}
+
 static PyObject *
 configure(PyObject *module, PyObject *args)
 {
     PyObject *target, *fallback, *log_cache, *everything, *low, *high, *starts, *after, *single, *lookup, *rules;
     PyObject *merge, *ordinary;
     Py_ssize_t max_origin, max_method, max_acrh;
-    if (!PyArg_ParseTuple(args, "O!OO!OOOUUOOO!OO!nnn:configure", &DispatcherType, &target, &fallback, &PyDict_Type,
+    if (!PyArg_ParseTuple(args, "O!OO!OUOUUOOO!OO!nnn:configure", &DispatcherType, &target, &fallback, &PyDict_Type,
                           &log_cache, &everything, &low, &high, &starts, &after, &single, &lookup, &PyDict_Type,
                           &rules, &merge, &PyFrozenSet_Type, &ordinary, &max_origin, &max_method, &max_acrh)) {
         return NULL;
     }
-    PyObject *records[2] = {everything, single};
-    for (int i = 0; i < 2; i++) {
-        if (records[i] != Py_None && (!PyTuple_CheckExact(records[i]) || PyTuple_GET_SIZE(records[i]) != RULE_SIZE)) {
-            PyErr_SetString(PyExc_TypeError, "configure(): a rule record is a tuple of RULE_SIZE items");
-            return NULL;
-        }
+    /* Everything the request path reads without checking is checked here, once. */
+    int valid = PyCallable_Check(fallback) && PyCallable_Check(lookup) && PyCallable_Check(merge) &&
+                (high == Py_None || PyUnicode_CheckExact(high)) && PyUnicode_CheckExact(low) &&
+                PyUnicode_CheckExact(starts) && PyUnicode_CheckExact(after) &&
+                (everything == Py_None || valid_record(everything)) && (single == Py_None || valid_record(single));
+    Py_ssize_t position = 0;
+    PyObject *key, *record;
+    while (valid && PyDict_Next(rules, &position, &key, &record)) {
+        valid = valid_record(record);
+    }
+    if (!valid) {
+        PyErr_SetString(PyExc_TypeError, "configure(): arguments do not match middleware._setup's");
+        return NULL;
     }
     Dispatcher *self = (Dispatcher *)target;
     replace(&self->fallback, fallback);
@@ -604,11 +644,11 @@ configure(PyObject *module, PyObject *args)
     replace(&self->single, single);
     replace(&self->lookup, lookup);
     replace(&self->rules, rules);
+    replace(&self->merge, merge);
+    replace(&self->ordinary, ordinary);
     self->max_origin = max_origin;
     self->max_method = max_method;
     self->max_acrh = max_acrh;
-    Py_XSETREF(g_merge, Py_NewRef(merge));
-    Py_XSETREF(g_ordinary, Py_NewRef(ordinary));
     Py_RETURN_NONE;
 }
 
@@ -639,6 +679,7 @@ PyInit__speedups(void)
         {&s_6, "6"},
         {&s_no_content, "204 No Content"},
         {&s_forbidden, "403 Forbidden"},
+        {&s_call, "_call"},
     };
     for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++) {
         *strings[i].slot = PyUnicode_InternFromString(strings[i].text);

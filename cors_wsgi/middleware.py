@@ -9,8 +9,10 @@ the answer, following PEP 3333 to the letter:
 * ``start_response`` is wrapped, not replaced: it may be called late (from inside iteration), with
   ``exc_info`` (passed on, so the server can re-raise), and its ``write()`` callable is returned
   unchanged;
-* the header list handed to the server is a new list per response: an application that reuses one
-  list object for every response is never mutated;
+* the application's header list is never mutated (it may reuse one list object for every response):
+  headers are added to a new list, and a response the middleware leaves alone (a 5xx with
+  ``intercept_exceptions=False``, an application that set ``Access-Control-Allow-Origin`` itself)
+  gets the application's own list;
 * exceptions raised by the application propagate untouched, so debuggers and error reporters outside
   the middleware still see them.
 
@@ -114,6 +116,7 @@ class CORSMiddleware(_Base):
     def _setup(self, app: WSGIApplication, options: Mapping[str, Any], labels: Mapping[str, str] | None) -> None:
         self.app = app
         self.policy: Policy = compile_policy(options, labels)
+        self._source = (dict(options), labels)  # for __reduce__
         table = self.policy.table
         self._lookup = table.lookup
         self._everything = table.everything
@@ -144,6 +147,11 @@ class CORSMiddleware(_Base):
         if logger.isEnabledFor(_DEBUG):
             for path, resource in self.policy.table.rules:
                 logger.debug("CORS rule %r (%s): %r", path.source, path.kind, resource.settings)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """``copy.copy``, ``copy.deepcopy`` and ``pickle`` rebuild the middleware from its options: the
+        compiled policy (and the C accelerator's view of it) is not a set of attributes to copy."""
+        return (_rebuild, (type(self), self.app, *self._source))
 
     @classmethod
     def from_mapping(
@@ -295,6 +303,16 @@ class CORSMiddleware(_Base):
         )
 
 
+def _rebuild(
+    cls: type[CORSMiddleware], app: WSGIApplication, options: Mapping[str, Any], labels: Mapping[str, str] | None
+) -> CORSMiddleware:
+    self = cls.__new__(cls)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CORSConfigWarning)  # said when the original was built
+        self._setup(app, options, labels)
+    return self
+
+
 def _with_cors_headers(
     app: WSGIApplication,
     environ: WSGIEnvironment,
@@ -315,15 +333,16 @@ def _with_cors_headers(
         if intercept_exceptions or status < "5" or status >= "6":  # not a 5xx status
             # Almost no application sets Vary or CORS headers itself: then one concatenation is
             # enough (a new list: the application's is never mutated). Otherwise merge exactly.
-            for name, _ in headers:
-                if name not in _ORDINARY:
-                    headers = _with_answer(headers, answer)
-                    break
+            try:
+                sent = headers + appended
+            except TypeError:  # not a list: a tuple or another iterable, from a sloppy application
+                sent = _with_answer(list(headers), answer)
             else:
-                try:
-                    headers = headers + appended
-                except TypeError:  # a tuple, from a sloppy application
-                    headers = _with_answer(headers, answer)
+                for name, _ in headers:
+                    if name not in _ORDINARY:
+                        sent = _with_answer(headers, answer)
+                        break
+            headers = sent
         if exc_info is None:
             return start_response(status, headers)
         return start_response(status, headers, exc_info)
@@ -332,16 +351,13 @@ def _with_cors_headers(
 
 
 def _with_answer(headers: HeaderList, answer: Answer) -> HeaderList:
-    """The application's headers with ``answer``'s, whatever the application sent: ``Vary`` merged, its
-    own CORS headers respected (:func:`~cors_wsgi.headers.add_cors_headers`), a tuple accepted."""
+    """The application's header list with ``answer``'s headers, whatever names it holds: ``Vary`` merged,
+    its own CORS headers respected (:func:`~cors_wsgi.headers.add_cors_headers`)."""
     for name, _ in headers:
         name = name.lower()
         if name == "vary" or name.startswith("access-control-"):
             return add_cors_headers(headers, answer.headers, answer.vary)
-    try:
-        return headers + answer.appended
-    except TypeError:  # a tuple, from a sloppy application
-        return [*headers, *answer.appended]
+    return headers + answer.appended
 
 
 def _rule_record(resource: ResourcePolicy) -> tuple[Any, ...]:

@@ -53,6 +53,8 @@ def serve(call: Callable[[Any, Any], Any], environ: Any) -> tuple[Any, ...]:
     seen: dict[str, Any] = {"writes": []}
 
     def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+        if not isinstance(headers, (list, tuple)):  # an iterator passed on untouched: compare its items
+            headers = list(headers)
         seen["status"], seen["headers"], seen["exc_info"] = status, headers, exc_info is not None
         return seen["writes"].append
 
@@ -166,8 +168,36 @@ def empty_headers(environ: Any, start_response: Any) -> list[bytes]:
     return []
 
 
+def iterator_headers(environ: Any, start_response: Any) -> list[bytes]:
+    start_response("200 OK", iter([("Vary", "Cookie"), ("Content-Type", "text/plain")]))
+    return [b"ok"]
+
+
+class HeaderList(list):  # type: ignore[type-arg]
+    pass
+
+
+def list_subclass(environ: Any, start_response: Any) -> list[bytes]:
+    start_response("200 OK", HeaderList([("Content-Type", "text/plain"), ("Vary", "Cookie")]))
+    return [b"ok"]
+
+
+def unhashable_name(environ: Any, start_response: Any) -> list[bytes]:
+    start_response("200 OK", [(["X-Odd"], "1")])
+    return []
+
+
+def str_subclass_name(environ: Any, start_response: Any) -> list[bytes]:
+    class Name(str):
+        pass
+
+    start_response("200 OK", [(Name("Content-Type"), "text/plain"), (Name("VARY"), "Cookie")])
+    return [b"ok"]
+
+
 APPS = [plain, tuple_headers, own_vary, own_cors, own_credentials, server_error, with_exc_info, keywords, late,
-        writes, bad_arity, bad_keyword, bad_header, non_str_status, empty_headers]  # fmt: skip
+        writes, bad_arity, bad_keyword, bad_header, non_str_status, empty_headers, iterator_headers, list_subclass,
+        unhashable_name, str_subclass_name]  # fmt: skip
 
 CONFIGS: list[dict[str, Any]] = [
     {},
@@ -287,10 +317,61 @@ def test_replacing_the_application_takes_effect() -> None:
 
 
 @accelerated
-def test_uninitialised_instance_raises_instead_of_crashing() -> None:
+def test_uninitialised_instance_fails_as_in_python() -> None:
     mw = CORSMiddleware.__new__(CORSMiddleware)
-    with pytest.raises((TypeError, AttributeError)):
-        mw({"PATH_INFO": "/"}, lambda *args: None)
+    native, python = both(mw, lambda: {"PATH_INFO": "/"})
+    assert native == python == ("raised", AttributeError)
+
+
+@accelerated
+def test_configure_refuses_what_would_crash_it() -> None:
+    """configure() is private, but the request path reads what it stores without checking again."""
+    from cors_wsgi import _speedups  # type: ignore[attr-defined]
+
+    mw = CORSMiddleware(plain, resources=r"/api/*", origins=[ORIGIN])
+    record = middleware._rule_record(mw._single)
+    good = [mw, CORSMiddleware._call, {}, None, "/", None, "/api/", "/api0", record, mw._lookup,
+            {mw._single: record}, middleware._with_answer, frozenset(), 300, 64, 4096]  # fmt: skip
+    _speedups.configure(*good)
+    for index, bad in [(4, None), (9, None), (8, (1,)), (10, {mw._single: (1,)}), (8, (*record[:6], [], record[7]))]:
+        args = list(good)
+        args[index] = bad
+        with pytest.raises(TypeError):
+            _speedups.configure(*args)
+
+
+@pytest.mark.parametrize("how", ["copy", "deepcopy", "pickle"])
+def test_copies_and_pickles_are_rebuilt_from_the_options(how: str) -> None:
+    import copy
+    import pickle
+
+    mw = CORSMiddleware(plain, resources={r"/api/*": {"origins": [ORIGIN], "max_age": 60}}, supports_credentials=True)
+    other = {"copy": copy.copy, "deepcopy": copy.deepcopy, "pickle": lambda m: pickle.loads(pickle.dumps(m))}[how](mw)
+    assert other is not mw and type(other) is CORSMiddleware
+    for extra in REQUESTS[:12]:
+        assert serve(other, environ_for("/api/x", extra)) == serve(mw, environ_for("/api/x", extra)), extra
+
+
+def test_a_sub_interpreter_leaves_the_main_one_alone() -> None:
+    """A middleware built in a sub-interpreter (mod_wsgi runs each application group in one) must not
+    change what the main interpreter's middleware does, during its life or after it is destroyed."""
+    interpreters = pytest.importorskip("_xxsubinterpreters")
+
+    def app(environ: Any, start_response: Any) -> list[bytes]:
+        start_response("200 OK", [("Vary", "Cookie")])
+        return [b"ok"]
+
+    mw = CORSMiddleware(app, origins=[ORIGIN])
+    expected = serve(mw, {"PATH_INFO": "/", "HTTP_ORIGIN": ORIGIN})
+    assert expected[1] == [("Vary", "Cookie, Origin"), ("Access-Control-Allow-Origin", ORIGIN)]
+    interpreter = interpreters.create()
+    try:
+        code = "from cors_wsgi import CORSMiddleware\nCORSMiddleware(lambda e, s: [], origins=['https://x.test'])"
+        interpreters.run_string(interpreter, code)
+        assert serve(mw, {"PATH_INFO": "/", "HTTP_ORIGIN": ORIGIN}) == expected
+    finally:
+        interpreters.destroy(interpreter)
+    assert serve(mw, {"PATH_INFO": "/", "HTTP_ORIGIN": ORIGIN}) == expected
 
 
 @accelerated
