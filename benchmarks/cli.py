@@ -157,6 +157,11 @@ def profile(name: str, without: list[str], seconds: float = 0.5, top: int = 25) 
     print(f"cProfile of {scenario.name} ({scenario.description}), variant {variant.name}:")
     print(f"{calls:,} requests in {elapsed:.2f} s under the profiler (unprofiled: {per_call:,.0f} ns per request)")
     print(f"Includes the harness loop ({timing.__name__}.run_batch) and the floor app; sorted by own time.")
+    from cors_wsgi.middleware import ACCELERATED
+
+    if ACCELERATED:
+        print("cors_wsgi runs in C here (cors_wsgi/_speedups.c), which cProfile does not see; to profile the")
+        print("Python implementation: CORS_WSGI_PURE_PYTHON=1 python -m benchmarks --profile ...")
     print(out.getvalue().rstrip())
     return 0
 
