@@ -152,6 +152,8 @@ def _trivial(peers: Peers) -> list[Scenario]:
     r1 = Variant("R1", apps.AppendHeaders(app), "R1")
     subject = Variant("cors_wsgi", apps.cors_wsgi(app), "subject")
     many = Variant("cors_wsgi[1000 origins]", apps.cors_wsgi(app, apps.MANY_ORIGINS), "alt")
+    # flask-cors' default, origins="*": every origin is checked for shape and reflected (no exact answer).
+    star = Variant('cors_wsgi[origins="*"]', apps.cors_wsgi(app, ["*"]), "alt")
     pure_app = apps.cors_wsgi_pure(app)
     pure = [] if pure_app is None else [Variant("cors_wsgi[pure Python]", pure_app, "alt")]
     module = peers.load("wsgicors")
@@ -171,7 +173,7 @@ def _trivial(peers: Peers) -> list[Scenario]:
 
     scenarios = [
         scenario("no-origin", f"GET {COVERED_PATH}, no Origin", [environ()], False, standard),
-        scenario("allowed", "GET, allowed Origin", [environ(ORIGIN=ALLOWED_ORIGIN)], True, standard),
+        scenario("allowed", "GET, allowed Origin", [environ(ORIGIN=ALLOWED_ORIGIN)], True, [*standard, star]),
         scenario("rejected", "GET, rejected Origin", [environ(ORIGIN=REJECTED_ORIGIN)], False, standard),
         scenario(
             "rotating-rejected",

@@ -31,17 +31,23 @@ Py_NewRef(PyObject *obj)
 enum {
     RULE_NO_ORIGIN,        /* Answer for a request without Origin */
     RULE_EXACT_ANSWERS,    /* dict: exact origin -> Answer */
-    RULE_MISS,             /* Answer for any other origin, or None: ask Python */
+    RULE_MISS,             /* Answer for any other origin, or None: ask RULE_ACTUAL */
     RULE_INTERCEPT,        /* bool: intercept_exceptions */
     RULE_FAST_PREFLIGHTS,  /* bool: preflights may be answered from the cache */
     RULE_EXACT_ONLY,       /* bool: an origin missing from RULE_EXACT_ANSWERS is refused */
     RULE_EXACT_PREFLIGHTS, /* dict: (origin, method, request headers or None) -> header tuple */
     RULE_REFUSED,          /* tuple: the headers of a refused preflight */
+    RULE_ACTUAL,           /* ResourcePolicy.actual: origin -> Answer */
+    RULE_ANY_ORIGIN,       /* bool: origins="*" without send_wildcard: a well-formed origin is reflected */
+    RULE_ALLOWS,           /* OriginMatcher.allows: origin -> bool, for origin patterns */
+    RULE_ALLOWED_TAIL,     /* tuple: the headers after Access-Control-Allow-Origin of an allowed origin */
+    RULE_VARY_HEADER,      /* tuple ("Vary", value) of an actual request's answer, or None */
+    RULE_REJECTED,         /* Answer for an origin that is not allowed */
     RULE_SIZE
 };
 
 static PyObject *s_path_info, *s_http_origin, *s_acrm, *s_acrh, *s_request_method, *s_options;
-static PyObject *s_appended, *s_5, *s_6, *s_no_content, *s_forbidden, *s_call, *i_debug;
+static PyObject *s_appended, *s_5, *s_6, *s_no_content, *s_forbidden, *s_call, *s_null, *s_acao, *i_debug;
 
 /* ---- the start_response wrapper ------------------------------------------------------------------ */
 
@@ -49,7 +55,10 @@ typedef struct {
     PyObject_HEAD
     vectorcallfunc vectorcall;
     PyObject *start_response;
-    PyObject *answer;
+    PyObject *appended; /* the answer's headers plus Vary: what most responses get appended */
+    PyObject *answer;   /* the policy's Answer; NULL for a reflected origin until a merge needs it */
+    PyObject *origin;   /* NULL, or the reflected origin ... */
+    PyObject *actual;   /* ... and ResourcePolicy.actual, which gives its Answer */
     PyObject *merge;    /* middleware._with_answer(headers, answer) -> list */
     PyObject *ordinary; /* headers.ORDINARY_RESPONSE_HEADERS */
     int intercept;
@@ -68,7 +77,7 @@ with_answer(Responder *self, PyObject *headers)
         if (items == NULL) {
             return NULL;
         }
-        PyObject *result = PyObject_CallFunctionObjArgs(self->merge, items, self->answer, NULL);
+        PyObject *result = with_answer(self, items);
         Py_DECREF(items);
         return result;
     }
@@ -94,14 +103,14 @@ with_answer(Responder *self, PyObject *headers)
             goto merge;
         }
     }
-    PyObject *appended = PyObject_GetAttr(self->answer, s_appended);
-    if (appended == NULL) {
-        return NULL;
-    }
-    PyObject *result = PySequence_Concat(headers, appended);
-    Py_DECREF(appended);
-    return result;
+    return PySequence_Concat(headers, self->appended);
 merge:
+    if (self->answer == NULL) {
+        self->answer = PyObject_CallOneArg(self->actual, self->origin);
+        if (self->answer == NULL) {
+            return NULL;
+        }
+    }
     return PyObject_CallFunctionObjArgs(self->merge, headers, self->answer, NULL);
 }
 
@@ -184,7 +193,10 @@ static int
 responder_traverse(Responder *self, visitproc visit, void *arg)
 {
     Py_VISIT(self->start_response);
+    Py_VISIT(self->appended);
     Py_VISIT(self->answer);
+    Py_VISIT(self->origin);
+    Py_VISIT(self->actual);
     Py_VISIT(self->merge);
     Py_VISIT(self->ordinary);
     return 0;
@@ -194,7 +206,10 @@ static int
 responder_clear(Responder *self)
 {
     Py_CLEAR(self->start_response);
+    Py_CLEAR(self->appended);
     Py_CLEAR(self->answer);
+    Py_CLEAR(self->origin);
+    Py_CLEAR(self->actual);
     Py_CLEAR(self->merge);
     Py_CLEAR(self->ordinary);
     return 0;
@@ -366,7 +381,116 @@ preflight(Dispatcher *self, PyObject *rule, PyObject *environ, PyObject *start_r
     return result;
 }
 
-/* The answer to an actual request from `origin` (a new reference), or NULL: ask Python (error set or not). */
+/* ORIGIN_RE.fullmatch(origin) is not None (cors_wsgi/origins.py), for an exact str: the shape of a
+ * serialised origin, `scheme://host[:port]`, lowercase ASCII. test_speedups compares the two. */
+static int
+origin_shape_ok(PyObject *origin)
+{
+    if (!PyUnicode_IS_ASCII(origin)) {
+        return 0;
+    }
+    const char *text = (const char *)PyUnicode_DATA(origin);
+    Py_ssize_t length = PyUnicode_GET_LENGTH(origin), i = 0;
+#define LOWER(c) ((c) >= 'a' && (c) <= 'z')
+#define DIGIT(c) ((c) >= '0' && (c) <= '9')
+#define LABEL(c) (LOWER(c) || DIGIT(c) || (c) == '_' || (c) == '-')
+    /* scheme: [a-z][a-z0-9+.-]* "://" */
+    if (i >= length || !LOWER(text[i])) {
+        return 0;
+    }
+    while (i < length && (LOWER(text[i]) || DIGIT(text[i]) || text[i] == '+' || text[i] == '.' || text[i] == '-')) {
+        i++;
+    }
+    if (length - i < 3 || text[i] != ':' || text[i + 1] != '/' || text[i + 2] != '/') {
+        return 0;
+    }
+    i += 3;
+    if (i < length && text[i] == '[') { /* IPv6: "[" [0-9a-f:.]+ "]" */
+        Py_ssize_t start = ++i;
+        while (i < length && (DIGIT(text[i]) || (text[i] >= 'a' && text[i] <= 'f') || text[i] == ':' || text[i] == '.')) {
+            i++;
+        }
+        if (i == start || i >= length || text[i] != ']') {
+            return 0;
+        }
+        i++;
+    }
+    else { /* labels of [a-z0-9_-], not starting or ending with "-", joined by "." */
+        for (;;) {
+            Py_ssize_t start = i;
+            while (i < length && LABEL(text[i])) {
+                i++;
+            }
+            if (i == start || text[start] == '-' || text[i - 1] == '-') {
+                return 0;
+            }
+            if (i < length && text[i] == '.') {
+                i++;
+                continue;
+            }
+            break;
+        }
+    }
+    if (i == length) {
+        return 1;
+    }
+    /* port: ":" ([1-9][0-9]{0,4} | "0") */
+    if (text[i] != ':' || ++i >= length) {
+        return 0;
+    }
+    Py_ssize_t digits = length - i;
+    if (text[i] == '0') {
+        return digits == 1;
+    }
+    if (digits > 5) {
+        return 0;
+    }
+    for (; i < length; i++) {
+        if (!DIGIT(text[i])) {
+            return 0;
+        }
+    }
+    return 1;
+#undef LOWER
+#undef DIGIT
+#undef LABEL
+}
+
+static PyObject *
+shape_ok(PyObject *module, PyObject *origin)
+{
+    if (!PyUnicode_CheckExact(origin)) {
+        PyErr_SetString(PyExc_TypeError, "origin_shape_ok() takes a str");
+        return NULL;
+    }
+    return PyBool_FromLong(origin_shape_ok(origin));
+}
+
+/* What a response to an allowed origin that is not listed gets appended: [(ACAO, origin), *tail, vary]. */
+static PyObject *
+reflected(PyObject *rule, PyObject *origin)
+{
+    PyObject *tail = PyTuple_GET_ITEM(rule, RULE_ALLOWED_TAIL);
+    PyObject *vary = PyTuple_GET_ITEM(rule, RULE_VARY_HEADER);
+    Py_ssize_t n = PyTuple_GET_SIZE(tail);
+    PyObject *acao = PyTuple_Pack(2, s_acao, origin);
+    PyObject *appended = acao == NULL ? NULL : PyList_New(1 + n + (vary != Py_None));
+    if (appended == NULL) {
+        Py_XDECREF(acao);
+        return NULL;
+    }
+    PyList_SET_ITEM(appended, 0, acao);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyList_SET_ITEM(appended, 1 + i, Py_NewRef(PyTuple_GET_ITEM(tail, i)));
+    }
+    if (vary != Py_None) {
+        PyList_SET_ITEM(appended, 1 + n, Py_NewRef(vary));
+    }
+    return appended;
+}
+
+/* The answer to an actual request from `origin` (a new reference); None: an allowed origin that is not
+ * listed, whose headers reflect it; NULL with an error set. */
 static PyObject *
 actual_answer(Dispatcher *self, PyObject *rule, PyObject *origin)
 {
@@ -379,8 +503,26 @@ actual_answer(Dispatcher *self, PyObject *rule, PyObject *origin)
     }
     if (answer == NULL) {
         answer = PyTuple_GET_ITEM(rule, RULE_MISS);
-        if (answer == Py_None) { /* a pattern or "*" origin: Python matches it */
-            return NULL;
+        if (answer == Py_None) { /* "*" or an origin pattern: is it allowed? (OriginMatcher.allows) */
+            int allowed = 0;
+            if (PyUnicode_GET_LENGTH(origin) > self->max_origin) {
+                allowed = 0;
+            }
+            else if (PyTuple_GET_ITEM(rule, RULE_ANY_ORIGIN) == Py_True) {
+                allowed = PyUnicode_Compare(origin, s_null) == 0 || origin_shape_ok(origin);
+            }
+            else {
+                PyObject *verdict = PyObject_CallOneArg(PyTuple_GET_ITEM(rule, RULE_ALLOWS), origin);
+                allowed = verdict == NULL ? -1 : PyObject_IsTrue(verdict);
+                Py_XDECREF(verdict);
+            }
+            if (allowed < 0) {
+                return NULL;
+            }
+            if (allowed) {
+                return Py_NewRef(Py_None); /* reflect it: the caller builds the headers */
+            }
+            answer = PyTuple_GET_ITEM(rule, RULE_REJECTED);
         }
     }
     return Py_NewRef(answer);
@@ -390,7 +532,8 @@ actual_answer(Dispatcher *self, PyObject *rule, PyObject *origin)
 static PyObject *
 covered(Dispatcher *self, PyObject *rule, PyObject *environ, PyObject *start_response)
 {
-    PyObject *answer;
+    PyObject *answer;          /* new reference; None: reflect `reflect` */
+    PyObject *reflect = NULL;  /* new reference: the allowed, unlisted origin */
     PyObject *origin = environ_get(environ, s_http_origin);
     if (origin == NULL) {
         if (PyErr_Occurred()) {
@@ -425,28 +568,48 @@ covered(Dispatcher *self, PyObject *rule, PyObject *environ, PyObject *start_res
         }
         Py_XDECREF(request_method);
         Py_XDECREF(method);
-        answer = handled ? NULL : actual_answer(self, rule, origin);
-        Py_DECREF(origin);
         if (handled) {
+            Py_DECREF(origin);
             return result;
         }
+        answer = actual_answer(self, rule, origin);
+        if (answer == Py_None) {
+            reflect = origin; /* the reference taken above */
+        }
+        else {
+            Py_DECREF(origin);
+        }
         if (answer == NULL) {
-            return PyErr_Occurred() ? NULL : python_call(self, environ, start_response);
+            return NULL;
         }
     }
     int off = logging_off(self);
     if (off <= 0) {
         Py_DECREF(answer);
+        Py_XDECREF(reflect);
         return off < 0 ? NULL : python_call(self, environ, start_response);
     }
-    Responder *responder = PyObject_GC_New(Responder, &ResponderType);
+    PyObject *appended;
+    if (reflect != NULL) {
+        Py_SETREF(answer, NULL); /* built only if a merge needs it (Responder.actual) */
+        appended = reflected(rule, reflect);
+    }
+    else {
+        appended = PyObject_GetAttr(answer, s_appended);
+    }
+    Responder *responder = appended == NULL ? NULL : PyObject_GC_New(Responder, &ResponderType);
     if (responder == NULL) {
-        Py_DECREF(answer);
+        Py_XDECREF(appended);
+        Py_XDECREF(answer);
+        Py_XDECREF(reflect);
         return NULL;
     }
     responder->vectorcall = responder_vectorcall;
     responder->start_response = Py_NewRef(start_response);
-    responder->answer = answer; /* the reference taken above */
+    responder->appended = appended; /* this and the next two: the references taken above */
+    responder->answer = answer;
+    responder->origin = reflect;
+    responder->actual = reflect == NULL ? NULL : Py_NewRef(PyTuple_GET_ITEM(rule, RULE_ACTUAL));
     responder->merge = Py_NewRef(self->merge);
     responder->ordinary = Py_NewRef(self->ordinary);
     responder->intercept = PyTuple_GET_ITEM(rule, RULE_INTERCEPT) == Py_True;
@@ -605,7 +768,12 @@ valid_record(PyObject *record)
     return PyTuple_CheckExact(record) && PyTuple_GET_SIZE(record) == RULE_SIZE &&
            PyDict_CheckExact(PyTuple_GET_ITEM(record, RULE_EXACT_ANSWERS)) &&
            PyDict_CheckExact(PyTuple_GET_ITEM(record, RULE_EXACT_PREFLIGHTS)) &&
-           PyTuple_CheckExact(PyTuple_GET_ITEM(record, RULE_REFUSED));
+           PyTuple_CheckExact(PyTuple_GET_ITEM(record, RULE_REFUSED)) &&
+           PyCallable_Check(PyTuple_GET_ITEM(record, RULE_ACTUAL)) &&
+           PyCallable_Check(PyTuple_GET_ITEM(record, RULE_ALLOWS)) &&
+           PyTuple_CheckExact(PyTuple_GET_ITEM(record, RULE_ALLOWED_TAIL)) &&
+           (PyTuple_GET_ITEM(record, RULE_VARY_HEADER) == Py_None ||
+            PyTuple_CheckExact(PyTuple_GET_ITEM(record, RULE_VARY_HEADER)));
 }
 
 static PyObject *
@@ -654,6 +822,7 @@ configure(PyObject *module, PyObject *args)
 
 static PyMethodDef module_methods[] = {
     {"configure", configure, METH_VARARGS, "Hand a middleware its compiled routing and answers (middleware._setup)."},
+    {"origin_shape_ok", shape_ok, METH_O, "ORIGIN_RE.fullmatch(origin) is not None, in C (for the tests)."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -680,6 +849,8 @@ PyInit__speedups(void)
         {&s_no_content, "204 No Content"},
         {&s_forbidden, "403 Forbidden"},
         {&s_call, "_call"},
+        {&s_null, "null"},
+        {&s_acao, "Access-Control-Allow-Origin"},
     };
     for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++) {
         *strings[i].slot = PyUnicode_InternFromString(strings[i].text);

@@ -373,6 +373,12 @@ def _rule_record(resource: ResourcePolicy) -> tuple[Any, ...]:
         resource.exact_only,
         resource.exact_preflights,
         (*resource.preflight_refused, *_FORBIDDEN_HEADERS),
+        resource.actual,
+        resource.any_origin,
+        resource.settings.origins.allows,
+        resource.allowed_tail,
+        ("Vary", resource.vary_actual) if resource.vary_actual else None,
+        resource.rejected,
     )
     assert len(record) == _speedups.RULE_SIZE
     return record

@@ -104,7 +104,6 @@ class ResourcePolicy:
 
     __slots__ = (
         "_acam",
-        "_allowed_tail",
         "_allows_header",
         "_allows_origin",
         "_cacheable_methods",
@@ -116,11 +115,11 @@ class ResourcePolicy:
         "_preflight_rejected",
         "_preflight_tail",
         "_private_network",
-        "_rejected",
-        "_vary_actual",
         "_vary_preflight",
         "_wildcard",
         "_wildcard_answer",
+        "allowed_tail",
+        "any_origin",
         "automatic_options",
         "exact_answers",
         "exact_only",
@@ -131,7 +130,9 @@ class ResourcePolicy:
         "no_origin",
         "pattern",
         "preflight_refused",
+        "rejected",
         "settings",
+        "vary_actual",
     )
 
     def __init__(self, pattern: str, settings: Settings) -> None:
@@ -146,7 +147,7 @@ class ResourcePolicy:
 
         expose: tuple[Header, ...] = ((ACEH, ", ".join(settings.expose_headers)),) if settings.expose_headers else ()
         credentials: tuple[Header, ...] = ((ACAC, "true"),) if settings.supports_credentials else ()
-        self._allowed_tail = credentials + expose
+        self.allowed_tail = credentials + expose
         wildcard_headers = ((ACAO, "*"), *expose)
 
         self._methods = None if settings.methods is None else frozenset(settings.methods)
@@ -160,20 +161,20 @@ class ResourcePolicy:
         # Fetch, "CORS protocol and HTTP caches": a response whose CORS headers depend on Origin
         # needs "Vary: Origin", including responses to requests without one. Only "always *" does not.
         constant = self._wildcard and settings.always_send
-        self._vary_actual = VARY_ACTUAL if settings.vary_header and not constant else ""
-        vary = self._vary_actual
+        self.vary_actual = VARY_ACTUAL if settings.vary_header and not constant else ""
+        vary = self.vary_actual
         if settings.always_send and settings.origins.allow_any and not settings.supports_credentials:
             self.no_origin = Answer(True, wildcard_headers, vary, "no Origin header; always_send answers '*'")
         else:
             self.no_origin = Answer(False, (), vary, "no Origin header: not a CORS request", NO_ORIGIN)
         self._wildcard_answer = Answer(True, wildcard_headers, vary, "every origin allowed; send_wildcard answers '*'")
-        self._rejected = Answer(False, (), vary, "origin not allowed", ORIGIN_NOT_ALLOWED)
+        self.rejected = Answer(False, (), vary, "origin not allowed", ORIGIN_NOT_ALLOWED)
         # Exact origins come from the configuration, so their answers are built once; the per-request
         # path for them is a dict lookup with no allocation (and nothing a request can add to).
         # None under send_wildcard: there every allowed origin gets "*", listed or not.
         listed = () if self._wildcard else settings.origins.exact
         self.exact_answers = {
-            origin: Answer(True, ((ACAO, origin), *self._allowed_tail), vary, "origin allowed") for origin in listed
+            origin: Answer(True, ((ACAO, origin), *self.allowed_tail), vary, "origin allowed") for origin in listed
         }
         # What an origin missing from exact_answers gets, when that needs no further matching: the one
         # wildcard answer, or a rejection when only exact origins are configured. None: call actual().
@@ -181,9 +182,12 @@ class ResourcePolicy:
         if self._wildcard:
             self.miss = self._wildcard_answer
         elif not settings.origins.allow_any and not settings.origins.patterns:
-            self.miss = self._rejected
-        self.exact_only = self.miss is self._rejected
+            self.miss = self.rejected
+        self.exact_only = self.miss is self.rejected
         """Only exact origins are configured: an origin missing from exact_answers is refused."""
+        self.any_origin = settings.origins.allow_any and not self._wildcard
+        """``origins="*"`` without send_wildcard: any well-formed origin missing from exact_answers is
+        allowed and reflected."""
         self._preflight_rejected = Answer(
             False, (), self._vary_preflight, "origin not allowed", ORIGIN_NOT_ALLOWED, "", 403
         )
@@ -220,8 +224,8 @@ class ResourcePolicy:
             if precomputed is not None:
                 return precomputed
         if self._allows_origin(origin):
-            return Answer(True, ((ACAO, origin), *self._allowed_tail), self._vary_actual, "origin allowed")
-        return self._rejected
+            return Answer(True, ((ACAO, origin), *self.allowed_tail), self.vary_actual, "origin allowed")
+        return self.rejected
 
     def cached_preflight(self, origin: str, method: str, request_headers: str | None) -> list[Header] | None:
         """The headers of an allowed preflight seen before, as a new list; None means "call preflight()"."""

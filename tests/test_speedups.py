@@ -333,7 +333,8 @@ def test_configure_refuses_what_would_crash_it() -> None:
     good = [mw, CORSMiddleware._call, {}, None, "/", None, "/api/", "/api0", record, mw._lookup,
             {mw._single: record}, middleware._with_answer, frozenset(), 300, 64, 4096]  # fmt: skip
     _speedups.configure(*good)
-    for index, bad in [(4, None), (9, None), (8, (1,)), (10, {mw._single: (1,)}), (8, (*record[:6], [], record[7]))]:
+    bad_records = [(1,), (*record[:6], [], *record[7:]), (*record[:8], None, *record[9:])]
+    for index, bad in [(4, None), (9, None), (10, {mw._single: (1,)}), *((8, record) for record in bad_records)]:
         args = list(good)
         args[index] = bad
         with pytest.raises(TypeError):
@@ -416,6 +417,26 @@ def test_a_cycle_through_the_application_is_collected() -> None:
     del app, mw
     gc.collect()
     assert ref() is None
+
+
+@accelerated
+@settings(deadline=None, database=None, max_examples=3000)
+@given(
+    st.one_of(
+        st.text(alphabet="az09_-.:/[]+AZé", max_size=30),
+        st.builds(
+            lambda scheme, host, port: f"{scheme}://{host}{port}",
+            st.sampled_from(["https", "http", "a+b.c-d", "H", "1a", ""]),
+            st.text(alphabet="ab0_-.[]:f", max_size=20),
+            st.sampled_from(["", ":", ":0", ":00", ":1", ":443", ":65535", ":99999", ":123456", ":8a"]),
+        ),
+    )
+)
+def test_origin_shape_check_in_c_is_the_regex(origin: str) -> None:
+    from cors_wsgi import _speedups  # type: ignore[attr-defined]
+    from cors_wsgi.origins import ORIGIN_RE
+
+    assert _speedups.origin_shape_ok(origin) is (ORIGIN_RE.fullmatch(origin) is not None), origin
 
 
 # --- generated configurations and requests -------------------------------------------------------------------
