@@ -353,6 +353,7 @@ def test_copies_and_pickles_are_rebuilt_from_the_options(how: str) -> None:
         assert serve(other, environ_for("/api/x", extra)) == serve(mw, environ_for("/api/x", extra)), extra
 
 
+@accelerated
 def test_a_sub_interpreter_leaves_the_main_one_alone() -> None:
     """A middleware built in a sub-interpreter (mod_wsgi runs each application group in one) must not
     change what the main interpreter's middleware does, during its life or after it is destroyed."""
