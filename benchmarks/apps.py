@@ -126,10 +126,10 @@ class AppendHeaders:
 # --- cors_wsgi and wsgicors ------------------------------------------------------------------------------
 
 
-def cors_wsgi(app: WSGIApp, origins: Iterable[str] = (ALLOWED_ORIGIN,)) -> WSGIApp:
+def cors_wsgi(app: WSGIApp, origins: Iterable[str] = (ALLOWED_ORIGIN,), middleware: Any = None) -> WSGIApp:
     from cors_wsgi import CORSMiddleware
 
-    return CORSMiddleware(
+    return (middleware or CORSMiddleware)(
         app,
         resources=RESOURCES,
         origins=list(origins),
@@ -152,15 +152,7 @@ def cors_wsgi_pure(app: WSGIApp) -> WSGIApp | None:
     class PurePython(CORSMiddleware):
         __call__ = CORSMiddleware._call  # a Python __call__ takes precedence over the C base's
 
-    return PurePython(
-        app,
-        resources=RESOURCES,
-        origins=[ALLOWED_ORIGIN],
-        methods=list(METHODS),
-        allow_headers=list(ALLOW_HEADERS),
-        max_age=MAX_AGE,
-        supports_credentials=False,
-    )
+    return cors_wsgi(app, middleware=PurePython)
 
 
 def wsgicors(module: ModuleType, app: WSGIApp, origins: Iterable[str] = (ALLOWED_ORIGIN,)) -> WSGIApp:

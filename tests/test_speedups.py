@@ -26,7 +26,7 @@ from typing import Any, Callable
 
 import _generators as gen
 import pytest
-from _oracle import Request
+from _oracle import Request, oracle_app
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -452,16 +452,10 @@ def test_generated_configurations_and_requests(seed: int) -> None:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", CORSConfigWarning)
-            mw = CORSMiddleware(recording(plain_or_oracle), **options)
+            mw = CORSMiddleware(recording(oracle_app), **options)
     except ConfigError:
         return
     for _ in range(40):
         request: Request = gen.request(chooser, options)
         native, python = both(mw, request.environ)
         assert native == python, (options, request)
-
-
-def plain_or_oracle(environ: Any, start_response: Any) -> list[bytes]:
-    from _oracle import oracle_app
-
-    return oracle_app(environ, start_response)
