@@ -140,19 +140,16 @@ def cors_wsgi(app: WSGIApp, origins: Iterable[str] = (ALLOWED_ORIGIN,), middlewa
     )
 
 
-def cors_wsgi_pure(app: WSGIApp) -> WSGIApp | None:
-    """cors_wsgi's Python implementation, as it runs where the C accelerator is not compiled (None when
-    it is not compiled here: the ``cors_wsgi`` variant is then this one)."""
-    from cors_wsgi import CORSMiddleware
-    from cors_wsgi.middleware import ACCELERATED
+def cors_wsgi_interpreted(app: WSGIApp) -> WSGIApp | None:
+    """The same configuration on the interpreted build of the same source (benchmarks/interpreted.py),
+    as it runs on PyPy, without a compiler or in an editable install. None when the installed build is
+    the interpreted one: the ``cors_wsgi`` variant is then this one."""
+    from benchmarks import interpreted
 
-    if not ACCELERATED:
+    package = interpreted.load()
+    if package is None:
         return None
-
-    class PurePython(CORSMiddleware):
-        __call__ = CORSMiddleware._call  # a Python __call__ takes precedence over the C base's
-
-    return cors_wsgi(app, middleware=PurePython)
+    return cors_wsgi(app, middleware=package.CORSMiddleware)
 
 
 def wsgicors(module: ModuleType, app: WSGIApp, origins: Iterable[str] = (ALLOWED_ORIGIN,)) -> WSGIApp:

@@ -160,8 +160,8 @@ def profile(name: str, without: list[str], seconds: float = 0.5, top: int = 25) 
     from cors_wsgi.middleware import ACCELERATED
 
     if ACCELERATED:
-        print("cors_wsgi runs in C here (cors_wsgi/_speedups.c), which cProfile does not see; to profile the")
-        print("Python implementation: CORS_WSGI_PURE_PYTHON=1 python -m benchmarks --profile ...")
+        print("cors_wsgi is compiled by mypyc here, and cProfile does not see inside compiled functions; to")
+        print("profile the code itself, run from an editable install (pip install -e .), which is interpreted.")
     print(out.getvalue().rstrip())
     return 0
 

@@ -362,7 +362,7 @@ def markdown(results: Results, verdicts: list[Verdict], info: dict[str, Any], ro
     lines = [
         f"Measured by `python -m benchmarks` ({rounds} rounds) on {time.strftime('%Y-%m-%d')}: "
         f"cors_wsgi {info['git'] or info['packages'].get('cors_wsgi')}"
-        f"{' with its C accelerator' if info['accelerated'] else ' (pure Python)'}, Python {info['python']}, "
+        f"{', compiled by mypyc' if info['accelerated'] else ' (interpreted build)'}, Python {info['python']}, "
         f"{info['cpu_count']} CPUs shared with other jobs"
         + (f" (load average {load[0]:.1f} at the start, {end_load[0]:.1f} at the end)" if load and end_load else "")
         + ".",
@@ -484,9 +484,9 @@ def environment_line(info: dict[str, Any]) -> str:
         + (f", load average {load[0]:.2f}" if load else "")
         + (f"\ncors_wsgi at {info['git']}" if info["git"] else "")
         + (
-            "\ncors_wsgi: C accelerator (cors_wsgi/_speedups.c); cors_wsgi[pure Python] rows: without it"
+            "\ncors_wsgi: the compiled build (mypyc); cors_wsgi[interpreted] rows: the same source, interpreted"
             if info["accelerated"]
-            else "\ncors_wsgi: pure Python (the C accelerator is not compiled, or CORS_WSGI_PURE_PYTHON is set)"
+            else "\ncors_wsgi: the interpreted build (PyPy, no compiler, or an editable install)"
         )
         + f"\n{packages}"
     )

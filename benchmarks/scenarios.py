@@ -27,6 +27,7 @@ NORMAL_ACRH = "content-type,x-requested-with"
 """What a browser sends for a page that set those two headers: lowercase, sorted, no spaces."""
 ROTATING_ORIGINS = 10_000
 KIB = 1024
+INTERPRETED = "cors_wsgi[interpreted]"
 
 
 @dataclass
@@ -154,8 +155,8 @@ def _trivial(peers: Peers) -> list[Scenario]:
     many = Variant("cors_wsgi[1000 origins]", apps.cors_wsgi(app, apps.MANY_ORIGINS), "alt")
     # flask-cors' default, origins="*": every origin is checked for shape and reflected (no exact answer).
     star = Variant('cors_wsgi[origins="*"]', apps.cors_wsgi(app, ["*"]), "alt")
-    pure_app = apps.cors_wsgi_pure(app)
-    pure = [] if pure_app is None else [Variant("cors_wsgi[pure Python]", pure_app, "alt")]
+    pure_app = apps.cors_wsgi_interpreted(app)
+    pure = [] if pure_app is None else [Variant(INTERPRETED, pure_app, "alt")]
     module = peers.load("wsgicors")
     peer: list[Variant] = []
     peer_many: list[Variant] = []

@@ -8,6 +8,13 @@
 """
 
 import logging
+import sys
+from pathlib import Path
+
+from . import _build
+
+if not _build.in_main_interpreter():  # compiled modules are not sub-interpreter safe (cors_wsgi._build)
+    sys.meta_path.insert(0, _build.SourceFinder(__name__, Path(__file__).parent, only=_build.COMPILED))
 
 from .errors import ConfigError, CORSConfigWarning
 from .explain import Explanation

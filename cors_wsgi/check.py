@@ -38,8 +38,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .config import DEFAULTS
 from .errors import ConfigError, CORSConfigWarning, Problem
+from .options import DEFAULTS, MAX_AGE, METHODS, ORIGINS, SUPPORTS_CREDENTIALS
 from .policy import Policy, compile_policy
 from .sources import read_options
 
@@ -237,13 +237,18 @@ def _summarise(policy: Policy) -> tuple[str, ...]:
     lines = []
     for path, resource in policy.table.rules:
         settings = resource.settings
-        details = [f"origins {', '.join(settings.origins.sources) or 'none'}"]
-        if settings.methods is None or settings.methods != DEFAULTS["methods"]:
-            details.append(f"methods {'*' if settings.methods is None else ', '.join(settings.methods)}")
-        if settings.supports_credentials:
+        origins = settings[ORIGINS]
+        details = [f"origins {', '.join(origins.sources) or 'none'}"]
+        if origins.callables:
+            named = ", ".join(source for source in origins.sources if source.endswith("()"))
+            details.append(f"origins not listed are decided by {named}")
+        methods = settings[METHODS]
+        if methods is None or methods != DEFAULTS["methods"]:
+            details.append(f"methods {'*' if methods is None else ', '.join(methods)}")
+        if settings[SUPPORTS_CREDENTIALS]:
             details.append("credentials")
-        if settings.max_age is not None:
-            details.append(f"max_age {settings.max_age}")
+        if settings[MAX_AGE] is not None:
+            details.append(f"max_age {settings[MAX_AGE]}")
         lines.append(f"{path.source!r}: " + "; ".join(details))
     return tuple(lines)
 

@@ -50,6 +50,24 @@ class CORSConfigWarning(UserWarning):
     """A configuration that is legal but probably not what was meant, or riskier than it looks."""
 
 
+class Collector:
+    """Accumulates problems and warnings while a configuration is validated, so that all of them are
+    reported at once."""
+
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+        self.warnings: list[tuple[str, object, str]] = []
+
+    def error(self, option: str, value: object, message: str) -> None:
+        problem = Problem(option, value, message)
+        if problem not in self.problems:
+            self.problems.append(problem)
+
+    def warn(self, option: str, value: object, message: str) -> None:
+        if (option, value, message) not in self.warnings:
+            self.warnings.append((option, value, message))
+
+
 def warn(option: str, value: object, message: str) -> None:
     """Emit a :class:`CORSConfigWarning` pointing at the user's constructor call."""
     # stacklevel: warn <- config helpers <- compile <- CORSMiddleware.__init__ <- user code. The exact

@@ -26,8 +26,10 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from .headers import TOKEN_RE, Header
-from .origins import MAX_ORIGIN_LENGTH, ORIGIN_RE
+from .fetch import TOKEN_RE
+from .headers import Header
+from .options import ALLOW_HEADERS, METHODS, ORIGINS, SEND_WILDCARD
+from .origins import ALLOWED_ANY, ALLOWED_EXACT, ALLOWED_PATTERN, MALFORMED, MAX_ORIGIN_LENGTH, NOT_ALLOWED, ORIGIN_RE
 from .policy import (
     ALLOWED,
     HEADER_NOT_ALLOWED,
@@ -112,7 +114,7 @@ def explain(policy: Policy, method: str, path: str, headers: Mapping[str, str]) 
     code, subject = decision.code, decision.subject
     if code == ORIGIN_NOT_ALLOWED and not _well_formed(subject):
         code = ORIGIN_MALFORMED
-    reason, fix = _words(code, subject, decision.kind, path, resource, lowered)
+    reason, fix = _words(code, subject, decision.kind, path, resource, lowered, decision.via)
     return Explanation(
         method=method,
         path=path,
@@ -140,14 +142,16 @@ def _words(
     path: str,
     resource: ResourcePolicy | None,
     headers: Mapping[str, str],
+    via: str = "",
 ) -> tuple[str, str | None]:
-    """(reason, fix) for one decision code."""
+    """(reason, fix) for one decision code; ``via`` is what decided the origin (a function's name...)."""
     if code == NOT_COVERED or resource is None:
         return (
             f"no resources pattern covers {path!r}, so the middleware adds nothing",
             f"add a pattern covering {path!r} to resources if pages on other origins should call it",
         )
     settings = resource.settings
+    decided = via not in ("", ALLOWED_EXACT, ALLOWED_ANY, ALLOWED_PATTERN, NOT_ALLOWED, MALFORMED)
     if code == NO_ORIGIN:
         return (
             "the request has no Origin header, so it is not a CORS request (same-origin, or not from a browser)",
@@ -159,8 +163,19 @@ def _words(
             None,
         )
     if code == ORIGIN_NOT_ALLOWED:
-        listed = ", ".join(map(repr, settings.origins.sources)) or "none"
+        listed = ", ".join(map(repr, settings[ORIGINS].sources)) or "none"
         still = " The request still reached the application; the browser hides the answer." if kind == "actual" else ""
+        if decided:  # a function in origins had the last word
+            return (
+                f"origin {subject!r} matched no static item of origins ({listed}) of rule {resource.pattern!r}, "
+                f"and the function decided: {via}.{still}",
+                "return True from the function for that origin, or add it to origins"
+                + (
+                    " (the function's exception was logged as a WARNING on the 'cors_wsgi' logger)"
+                    if " raised " in via
+                    else ""
+                ),
+            )
         return (
             f"origin {subject!r} is not allowed by origins ({listed}) of rule {resource.pattern!r}.{still}",
             f"add {subject!r} to origins if that site should read these responses",
@@ -168,7 +183,8 @@ def _words(
     if code == METHOD_MALFORMED:
         return f"Access-Control-Request-Method {subject!r} is not a method name; browsers never send it", None
     if code == METHOD_NOT_ALLOWED:
-        methods = ", ".join(settings.methods or ())
+        allowed_methods = settings[METHODS]
+        methods = ", ".join(allowed_methods or ())
         return (
             f"method {subject!r} is not in methods ({methods})",
             f"add {subject!r} to methods",
@@ -181,19 +197,20 @@ def _words(
     if code == HEADER_NOT_ALLOWED:
         if subject == "*":
             return "Access-Control-Request-Headers names '*', which no browser sends", None
-        matcher = settings.allow_headers
+        matcher = settings[ALLOW_HEADERS]
         patterns = ", ".join(map(repr, [*sorted(matcher.names), *(p.pattern for p in matcher.patterns)])) or "none"
         return (
             f"request header {subject!r} is not matched by allow_headers ({patterns})",
             f"add {subject!r} to allow_headers",
         )
     assert code == ALLOWED, code
+    by = f" (the origin by {via})" if decided else ""
     if kind == "preflight":
         method = headers.get("access-control-request-method", "")
-        return f"origin, method {method!r} and every requested header are allowed", None
+        return f"origin, method {method!r} and every requested header are allowed{by}", None
     origin = headers.get("origin")
     if origin is None:
         return "no Origin header; origins is '*' and always_send is on, so 'Access-Control-Allow-Origin: *'", None
-    if settings.send_wildcard and settings.origins.allow_any:
+    if settings[SEND_WILDCARD] and settings[ORIGINS].allow_any:
         return "every origin is allowed and send_wildcard is on, so 'Access-Control-Allow-Origin: *'", None
-    return f"origin {origin!r} is allowed by rule {resource.pattern!r}", None
+    return f"origin {origin!r} is allowed by rule {resource.pattern!r}{by}", None

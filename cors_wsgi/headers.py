@@ -11,12 +11,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
+
+from .fetch import TOKEN_RE, is_forbidden_request_header
 
 Header = tuple[str, str]
 HeaderList = list[Header]
-
-# RFC 9110 section 5.6.2: token = 1*tchar.
-TOKEN_RE = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 
 MAX_METHOD_LENGTH = 64
 MAX_ACRH_LENGTH = 4096
@@ -25,48 +25,11 @@ lowercase name per non-safelisted header the page set; 4 KiB is over a hundred s
 MAX_ACRH_ELEMENTS = 128
 """More commas than this fail too (counted in C, before any split), which bounds the per-name work."""
 
-# Fetch, "forbidden request-header": a page can never set these, so allowing them does nothing and
-# usually shows a misunderstanding (cookies travel by ``supports_credentials``, not by a header).
-FORBIDDEN_REQUEST_HEADERS = frozenset(
-    {
-        "accept-charset",
-        "accept-encoding",
-        "access-control-request-headers",
-        "access-control-request-method",
-        "access-control-request-private-network",
-        "connection",
-        "content-length",
-        "cookie",
-        "cookie2",
-        "date",
-        "dnt",
-        "expect",
-        "host",
-        "keep-alive",
-        "origin",
-        "referer",
-        "set-cookie",
-        "te",
-        "trailer",
-        "transfer-encoding",
-        "upgrade",
-        "via",
-    }
-)
-FORBIDDEN_REQUEST_PREFIXES = ("proxy-", "sec-")
-
-# Fetch, "forbidden response-header name": never exposed to a page, whatever the server says.
-FORBIDDEN_RESPONSE_HEADERS = frozenset({"set-cookie", "set-cookie2"})
-
 # A glob written where a regex was meant: ``X-Company-*``.
 _GLOB_HEADER_RE = re.compile(r"[A-Za-z0-9_\-]*\*[A-Za-z0-9_\-*]*")
 # Plain header names: tchar minus the characters that make a string a regular expression.
 _PLAIN_NAME_RE = re.compile(r"[!#%&'_`~0-9A-Za-z\-]+")
 _HEADER_REGEX_CHARS = frozenset("\\]?$^[()*+.|{}")
-
-
-def is_token(value: str) -> bool:
-    return TOKEN_RE.fullmatch(value) is not None
 
 
 def split_list(value: str) -> list[str]:
@@ -75,12 +38,11 @@ def split_list(value: str) -> list[str]:
 
 
 def forbidden_request_header_reason(name: str) -> str | None:
-    lowered = name.lower()
-    if lowered in FORBIDDEN_REQUEST_HEADERS or lowered.startswith(FORBIDDEN_REQUEST_PREFIXES):
+    if is_forbidden_request_header(name):
         return (
             "is a forbidden request header (Fetch): browsers never let a page set it, so "
             "allowing it does nothing; remove it"
-            + (" (cookies are sent by supports_credentials=True)" if lowered.startswith("cookie") else "")
+            + (" (cookies are sent by supports_credentials=True)" if name.lower().startswith("cookie") else "")
         )
     return None
 
@@ -164,18 +126,27 @@ def parse_request_headers(value: str) -> list[str] | None:
     return names or None
 
 
-def merge_vary(headers: Sequence[Header], names: Sequence[str]) -> HeaderList | None:
+def _name(header: object) -> str:
+    """A header's name lower-cased, or ``""`` for an item that is not a ``(str, str)`` pair (an
+    application's bug, passed on to the server untouched)."""
+    if isinstance(header, tuple) and len(header) == 2 and isinstance(header[0], str):
+        return header[0].lower()
+    return ""
+
+
+def merge_vary(headers: Sequence[Any], names: Sequence[str]) -> list[Any] | None:
     """Return a new header list with ``names`` merged into ``Vary``, or None if nothing changes.
 
     The application's own ``Vary`` lines are folded into one; ``Vary: *`` is left alone; a name is
     never repeated (case-insensitive).
     """
-    vary_indexes = [i for i, (name, _) in enumerate(headers) if name.lower() == "vary"]
+    vary_indexes = [i for i, header in enumerate(headers) if _name(header) == "vary"]
     if not vary_indexes:
         return [*headers, ("Vary", ", ".join(names))]
     present = []
     for i in vary_indexes:
-        present.extend(split_list(headers[i][1]))
+        value = headers[i][1]
+        present.extend(split_list(value) if isinstance(value, str) else [])
     lowered = {item.lower() for item in present}
     if "*" in lowered:
         return None
@@ -184,7 +155,7 @@ def merge_vary(headers: Sequence[Header], names: Sequence[str]) -> HeaderList | 
         return None
     merged = ", ".join(present + missing)
     first = vary_indexes[0]
-    result: HeaderList = []
+    result: list[Any] = []
     for i, header in enumerate(headers):
         if i == first:
             result.append((header[0], merged))
@@ -208,7 +179,7 @@ ORDINARY_RESPONSE_HEADERS = frozenset(
 a set lookup lets the middleware skip lower-casing every name of nearly every response."""
 
 
-def add_cors_headers(app_headers: HeaderList, extra: Sequence[Header], vary: str) -> HeaderList:
+def add_cors_headers(app_headers: list[Any], extra: Sequence[Header], vary: str) -> list[Any]:
     """The header list to hand the server: the application's, plus ``extra``, with ``vary`` merged.
 
     Always a new list (the application may reuse its own list for every response), except when the
@@ -220,8 +191,8 @@ def add_cors_headers(app_headers: HeaderList, extra: Sequence[Header], vary: str
     (with ``origins="*"``, to every website).
     """
     app_vary = app_credentials = False
-    for name, _ in app_headers:
-        lowered = name.lower()
+    for header in app_headers:
+        lowered = _name(header)
         if lowered == "access-control-allow-origin":
             return app_headers
         if lowered == "vary":
@@ -239,6 +210,6 @@ def add_cors_headers(app_headers: HeaderList, extra: Sequence[Header], vary: str
         if any(header[0] == "Access-Control-Allow-Credentials" for header in extra):
             extra = [header for header in extra if header[0] != "Access-Control-Allow-Credentials"]
         elif extra:  # the origin is allowed (extra holds ACAO), without credentials
-            result = [header for header in result if header[0].lower() != "access-control-allow-credentials"]
+            result = [header for header in result if _name(header) != "access-control-allow-credentials"]
     result.extend(extra)
     return result

@@ -1,8 +1,8 @@
 """The WSGI adapter: answer preflights, add CORS headers to everything else on covered paths.
 
 Everything about *what* to answer lives in :mod:`cors_wsgi.policy`, compiled once when the middleware
-is built. This module only reads the four request values CORS depends on from ``environ`` and applies
-the answer, following PEP 3333 to the letter:
+is built. This module only reads the request values CORS depends on from ``environ`` and applies the
+answer, following PEP 3333 to the letter:
 
 * the application's iterable is returned as is, so the body streams unbuffered and the server still
   calls its ``close()``;
@@ -16,9 +16,12 @@ the answer, following PEP 3333 to the letter:
 * exceptions raised by the application propagate untouched, so debuggers and error reporters outside
   the middleware still see them.
 
-Two implementations of ``__call__``, with the same answers: ``_call`` below, in Python, and where it
-was compiled, the C accelerator in ``_speedups.c``, which serves the requests whose answer was
-precomputed and hands every other one to ``_call`` (README, "Performance").
+Bad input is read as if the middleware were not there, never as an error: a request value that is not
+a ``str`` (a server bug) counts as empty, which is a malformed Origin or preflight, and an application's
+headers that are not a list of pairs go to the server as they are, with the CORS headers added.
+
+This module and the policy are compiled by mypyc where pip can build it (README, "Performance"); the
+same source runs interpreted elsewhere. :data:`ACCELERATED` says which.
 
 What it cannot do: CORS is enforced by browsers. A rejected *simple* request (GET, form POST) still
 reaches the application; only the page is kept from reading the answer. Preflighted requests are
@@ -31,61 +34,53 @@ import logging
 import os
 import warnings
 from collections.abc import Iterable, Mapping
-from types import ModuleType
-from typing import TYPE_CHECKING, Any, Callable, cast
+from typing import TYPE_CHECKING, Any
 
 from .errors import ConfigError, CORSConfigWarning, Problem
 from .explain import Explanation, explain, shown
-from .headers import MAX_ACRH_LENGTH, MAX_METHOD_LENGTH, HeaderList, add_cors_headers
-from .headers import ORDINARY_RESPONSE_HEADERS as _ORDINARY
-from .origins import MAX_ORIGIN_LENGTH
-from .paths import ABOVE_ALL
+from .fetch import REQUEST_HEADER_KEYS
+from .headers import ORDINARY_RESPONSE_HEADERS, add_cors_headers
+from .options import DEBUG, CORSOptions, signature
 from .policy import Answer, Decision, Policy, ResourcePolicy, compile_policy
 from .sources import Options, read_options
 
 if TYPE_CHECKING:  # pragma: no cover
-    from _typeshed import OptExcInfo
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+    from typing_extensions import Unpack
 
-# The optional C version of __call__ (cors_wsgi/_speedups.c; README, "Performance"). It answers only
-# requests whose answer is precomputed and hands everything else to _call, the Python version below.
-# CORS_WSGI_PURE_PYTHON=1 turns it off (the test suite runs both ways).
-_speedups: ModuleType | None
-if os.environ.get("CORS_WSGI_PURE_PYTHON", "").strip().lower() in ("", "0", "false", "no"):
-    try:
-        from . import _speedups
-    except ImportError:  # not compiled: no compiler at install time, or not CPython
-        _speedups = None
-else:
-    _speedups = None
-ACCELERATED = _speedups is not None
-"""True when requests are served by the C version of ``__call__``."""
-if TYPE_CHECKING or _speedups is None:  # noqa: SIM108 (mypy takes a class alias from an if, not a ternary)
-    _Base = object
-else:
-    _Base = _speedups.Dispatcher
+try:
+    from mypy_extensions import mypyc_attr
+except ImportError:  # mypy_extensions is a build dependency only
+
+    def mypyc_attr(*attrs: str, **kwattrs: object) -> Any:  # type: ignore[misc]
+        return lambda cls: cls
+
+
+ACCELERATED = __file__.endswith((".so", ".pyd"))
+"""True when this module runs compiled by mypyc, False when interpreted (PyPy, no compiler, an
+editable install)."""
 
 logger = logging.getLogger("cors_wsgi")
-_DEBUG = logging.DEBUG
-# logging's own per-logger memo of isEnabledFor() (cleared in place when levels change). Reading it
-# directly spares a method call per request; without it (another Python), isEnabledFor() is asked.
-_LOG_CACHE: dict[int, bool] = getattr(logger, "_cache", {})
-_ACRM = "HTTP_ACCESS_CONTROL_REQUEST_METHOD"
-_ACRH = "HTTP_ACCESS_CONTROL_REQUEST_HEADERS"
-_ACRPN = "HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK"
-
-_NO_CONTENT = "204 No Content"
-_FORBIDDEN = "403 Forbidden"
-_EXPLAINED_HEADERS = (
-    ("Origin", "HTTP_ORIGIN"),
-    ("Access-Control-Request-Method", "HTTP_ACCESS_CONTROL_REQUEST_METHOD"),
-    ("Access-Control-Request-Headers", "HTTP_ACCESS_CONTROL_REQUEST_HEADERS"),
-    ("Access-Control-Request-Private-Network", "HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK"),
-)
-_FORBIDDEN_HEADERS = (("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", "0"))
+_ACRM = REQUEST_HEADER_KEYS["Access-Control-Request-Method"]
+_ACRH = REQUEST_HEADER_KEYS["Access-Control-Request-Headers"]
+_ACRPN = REQUEST_HEADER_KEYS["Access-Control-Request-Private-Network"]
 
 
-class CORSMiddleware(_Base):
+class _ClassSignature:
+    """``inspect.signature(CORSMiddleware)`` and ``help()`` list every option, generated from the
+    registry (a compiled ``__init__`` has no introspectable signature). Only the class answers: an
+    instance is a WSGI application, whose signature is ``(environ, start_response)``."""
+
+    def __get__(self, instance: object, owner: object = None) -> Any:
+        if instance is not None:
+            raise AttributeError("__signature__")
+        import inspect
+
+        return signature(inspect.Parameter("app", inspect.Parameter.POSITIONAL_OR_KEYWORD))
+
+
+@mypyc_attr(allow_interpreted_subclasses=True)
+class CORSMiddleware:
     """Add Cross-Origin Resource Sharing to a WSGI application.
 
     - Preflights (``OPTIONS`` with ``Origin`` and ``Access-Control-Request-Method``) on a covered path
@@ -97,11 +92,10 @@ class CORSMiddleware(_Base):
       is allowed, and ``Vary: Origin`` whenever the answer depends on the origin.
     - Paths no ``resources`` pattern covers pass through untouched.
 
-    Options are keyword-only and use flask-cors' names and defaults: ``resources``, ``origins``,
-    ``methods``, ``allow_headers``, ``expose_headers``, ``supports_credentials``, ``max_age``,
-    ``send_wildcard``, ``vary_header``, ``always_send``, ``automatic_options``,
-    ``intercept_exceptions``, ``allow_private_network``. See the README for each. An invalid
-    configuration raises :class:`~cors_wsgi.ConfigError` listing every problem.
+    Options are keyword-only and use flask-cors' names and defaults (:class:`cors_wsgi.options.CORSOptions`
+    lists them with their types; ``help(CORSMiddleware)`` with their defaults). An invalid configuration
+    raises :class:`~cors_wsgi.ConfigError` listing every problem; :meth:`reconfigure` replaces the
+    configuration of a running middleware.
 
     ::
 
@@ -110,52 +104,47 @@ class CORSMiddleware(_Base):
         app.wsgi_app = CORSMiddleware(app.wsgi_app, origins=["https://app.example.com"])
     """
 
-    def __init__(self, app: WSGIApplication, **options: Any) -> None:
-        self._setup(app, options, None)
-
-    def _setup(self, app: WSGIApplication, options: Mapping[str, Any], labels: Mapping[str, str] | None) -> None:
-        self.app = app
-        self.policy: Policy = compile_policy(options, labels)
-        self._source = (dict(options), labels)  # for __reduce__
-        table = self.policy.table
-        self._lookup = table.lookup
-        self._everything = table.everything
-        self._low, self._high = table.bounds
-        single, self._starts, self._after = table.single_prefix
-        # Read only when self._starts <= path < self._after, which no path satisfies when it is None.
-        self._single = cast(ResourcePolicy, single)
-        if _speedups is not None:
-            records = {resource: _rule_record(resource) for _, resource in table.rules}
-            _speedups.configure(
-                self,
-                CORSMiddleware._call,
-                _LOG_CACHE,
-                None if self._everything is None else records[self._everything],
-                self._low,
-                None if self._high is ABOVE_ALL else self._high,
-                self._starts,
-                self._after,
-                None if single is None else records[single],
-                self._lookup,
-                records,
-                _with_answer,
-                _ORDINARY,
-                MAX_ORIGIN_LENGTH,
-                MAX_METHOD_LENGTH,
-                MAX_ACRH_LENGTH,
+    def __init__(self, app: WSGIApplication, *positional: object, **options: Unpack[CORSOptions]) -> None:
+        # *positional only to refuse it: a compiled __init__ taking just **options ignores extra
+        # positional arguments (mypyc 2.4), and CORSMiddleware(app, ["https://a.example"]) would then
+        # silently allow every origin.
+        if positional:
+            raise TypeError(
+                f"CORSMiddleware() takes the application, then options as keywords only, "
+                f"e.g. CORSMiddleware(app, origins={positional[0]!r}); got {len(positional)} more positional"
             )
-        if logger.isEnabledFor(_DEBUG):
-            for path, resource in self.policy.table.rules:
+        self.app = app
+        self.policy: Policy = self._compile(options, None)
+
+    def _compile(self, options: Mapping[str, Any], labels: Mapping[str, str] | None) -> Policy:
+        policy = compile_policy(options, labels)
+        self._source: tuple[dict[str, Any], Mapping[str, str] | None] = (dict(options), labels)  # __reduce__
+        if logger.isEnabledFor(logging.DEBUG):
+            for path, resource in policy.table.rules:
                 logger.debug("CORS rule %r (%s): %r", path.source, path.kind, resource.settings)
+        return policy
+
+    def reconfigure(self, **options: Unpack[CORSOptions]) -> None:
+        """Replace the whole configuration with ``options``, as if the middleware were built anew:
+        an option not given returns to its default.
+
+        The new configuration is validated first: on :class:`~cors_wsgi.ConfigError` the old one keeps
+        serving, unchanged. The swap is atomic: a request reads the configuration once, so each response
+        is entirely the old configuration's answer or entirely the new one's. Safe to call from any
+        thread (a timer, a signal handler, a gunicorn hook)::
+
+            middleware.reconfigure(origins=load_allowed_origins(), supports_credentials=True)
+        """
+        self.policy = self._compile(options, None)
 
     def __reduce__(self) -> tuple[Any, ...]:
         """``copy.copy``, ``copy.deepcopy`` and ``pickle`` rebuild the middleware from its options: the
-        compiled policy (and the C accelerator's view of it) is not a set of attributes to copy."""
+        compiled policy is not a set of attributes to copy."""
         return (_rebuild, (type(self), self.app, *self._source))
 
     @classmethod
     def from_mapping(
-        cls, app: WSGIApplication, mapping: object, prefix: str = "CORS_", **options: Any
+        cls, app: WSGIApplication, mapping: object, prefix: str = "CORS_", **options: Unpack[CORSOptions]
     ) -> CORSMiddleware:
         """Read ``CORS_<OPTION>`` keys from Flask's ``app.config``, Django's ``settings`` or any dict.
 
@@ -170,13 +159,18 @@ class CORSMiddleware(_Base):
 
     @classmethod
     def from_env(
-        cls, app: WSGIApplication, environ: Mapping[str, str] | None = None, prefix: str = "CORS_", **options: Any
+        cls,
+        app: WSGIApplication,
+        environ: Mapping[str, str] | None = None,
+        prefix: str = "CORS_",
+        **options: Unpack[CORSOptions],
     ) -> CORSMiddleware:
         """Read ``CORS_<OPTION>`` environment variables (``os.environ`` unless ``environ`` is given).
 
         Values are strings: ``CORS_ORIGINS=https://a.example,https://b.example``,
         ``CORS_SUPPORTS_CREDENTIALS=true``, ``CORS_MAX_AGE=600``,
-        ``CORS_RESOURCES='{"/api/*": {"origins": "*"}}'``. Keyword ``options`` win::
+        ``CORS_RESOURCES='{"/api/*": {"origins": "*"}}'``. Keyword ``options`` win; unknown ``CORS_*``
+        variables are a :class:`ConfigError`, as for :meth:`from_mapping`::
 
             application = CORSMiddleware.from_env(application)
         """
@@ -198,7 +192,8 @@ class CORSMiddleware(_Base):
                     problems = [*problems, *error.problems]
             raise ConfigError(sorted(problems, key=lambda problem: problem.option))
         self = cls.__new__(cls)
-        self._setup(app, merged, labels)
+        self.app = app
+        self.policy = self._compile(merged, labels)
         return self
 
     def decide(self, method: str, path: str, headers: Mapping[str, str]) -> Decision:
@@ -213,83 +208,66 @@ class CORSMiddleware(_Base):
         """
         return explain(self.policy, method, path, headers)
 
-    def _call(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        # The hot path: a handful of dict lookups and string comparisons, all prepared at construction.
-        # Comparisons rather than str methods or slices: on CPython a comparison costs a quarter of a
-        # method call, and a slice allocates.
-        resource = self._everything
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        policy = self.policy  # read once: reconfigure() swaps it whole
+        resource = policy.everything
         if resource is None:
-            try:
-                path: str = environ["PATH_INFO"]
-            except KeyError:
-                path = ""
-            if path >= self._high or path < self._low:  # no rule can cover it
+            path = environ.get("PATH_INFO", "")
+            if not isinstance(path, str):
                 return self.app(environ, start_response)
-            if self._starts <= path < self._after:  # the one "prefix*" rule covers it
-                resource = self._single
-            else:  # "/api" for "/api/*", "//api/x" (paths.routed_path), several rules
-                found_resource = self._lookup(path)
-                if found_resource is None:
-                    return self.app(environ, start_response)
-                resource = found_resource
-        origin: str | None = environ.get("HTTP_ORIGIN")
-        kind = "request"
+            resource = policy.table.lookup(path)
+            if resource is None:
+                return self.app(environ, start_response)
+        origin = environ.get("HTTP_ORIGIN")
         if origin is None:
             answer = resource.no_origin
-        elif _ACRM in environ and environ.get("REQUEST_METHOD") == "OPTIONS":
+        else:
+            if not isinstance(origin, str):
+                origin = ""
             # Fetch: a preflight is OPTIONS with Origin and Access-Control-Request-Method; any other
             # request with Origin (an OPTIONS without ACRM included) is an actual CORS request.
-            method = environ[_ACRM]
-            acrh = environ.get(_ACRH)
-            if resource.fast_preflights and _LOG_CACHE.get(_DEBUG) is False:
-                # Oversized values are refused before anything is hashed; then an allowed preflight
-                # seen before is one lookup away, and an unknown origin is refused.
-                if (
-                    len(origin) > MAX_ORIGIN_LENGTH
-                    or len(method) > MAX_METHOD_LENGTH
-                    or (acrh is not None and len(acrh) > MAX_ACRH_LENGTH)
-                ):
-                    start_response(_FORBIDDEN, [*resource.preflight_refused, *_FORBIDDEN_HEADERS])
-                    return []
-                cached = resource.exact_preflights.get((origin, method, acrh))
-                if cached is not None:
-                    start_response(_NO_CONTENT, [*cached])
-                    return []
-                if resource.exact_only and origin not in resource.exact_answers:
-                    start_response(_FORBIDDEN, [*resource.preflight_refused, *_FORBIDDEN_HEADERS])
-                    return []
-                headers = resource.cached_preflight(origin, method, acrh)
-                if headers is not None:
-                    start_response(_NO_CONTENT, headers)
-                    return []
-            answer = resource.preflight(origin, method, acrh, environ.get(_ACRPN))
-            kind = "preflight"
-            if resource.automatic_options:
-                if _LOG_CACHE.get(_DEBUG) is not False:
-                    self._log(kind, environ, resource, answer)
-                return _answer_preflight(answer, start_response)
-        else:
-            # Exact origins: a dict lookup of a precomputed answer (bounded: a hostile Origin is not hashed).
-            found = resource.exact_answers.get(origin) if len(origin) <= MAX_ORIGIN_LENGTH else None
-            answer = found or resource.miss or resource.actual(origin)
-        if _LOG_CACHE.get(_DEBUG) is not False:
-            self._log(kind, environ, resource, answer)
+            if _ACRM in environ and environ.get("REQUEST_METHOD") == "OPTIONS":
+                return self._preflight(environ, start_response, resource, origin)
+            answer = resource.actual(origin)
+        if logger.isEnabledFor(logging.DEBUG):
+            self._log("request", environ, resource, answer)
+        return self.app(environ, _StartResponse(start_response, answer, resource.intercept_exceptions))
 
-        return _with_cors_headers(self.app, environ, start_response, answer, resource.intercept_exceptions)
-
-    if TYPE_CHECKING or _speedups is None:
-        __call__ = _call
-    # Otherwise the C base class's __call__ serves requests, and calls _call for the rest.
+    def _preflight(
+        self, environ: WSGIEnvironment, start_response: StartResponse, resource: ResourcePolicy, origin: str
+    ) -> Iterable[bytes]:
+        method = environ[_ACRM]
+        if not isinstance(method, str):
+            method = ""
+        request_headers = environ.get(_ACRH)
+        if request_headers is not None and not isinstance(request_headers, str):
+            request_headers = ""
+        private_network = environ.get(_ACRPN)
+        if not isinstance(private_network, str):
+            private_network = None
+        debug = logger.isEnabledFor(logging.DEBUG)
+        if resource.automatic_options and not debug:
+            status, headers = resource.preflight_response(origin, method, request_headers, private_network)
+            start_response(status, headers)
+            return []
+        answer = resource.preflight(origin, method, request_headers, private_network)
+        if debug:
+            self._log("preflight", environ, resource, answer)
+        if resource.automatic_options:
+            status, headers = answer.response()
+            start_response(status, headers)
+            return []
+        return self.app(environ, _StartResponse(start_response, answer, resource.intercept_exceptions))
 
     def _log(self, kind: str, environ: WSGIEnvironment, resource: ResourcePolicy, answer: Answer) -> None:
-        if not logger.isEnabledFor(_DEBUG):
-            return
         method = environ.get("REQUEST_METHOD", "")
         path = environ.get("PATH_INFO", "")
-        if resource.settings.debug:
+        if resource.settings[DEBUG] and isinstance(method, str) and isinstance(path, str):
             # debug=True: the whole explanation (it repr()s every request value).
-            headers = {name: environ[key] for name, key in _EXPLAINED_HEADERS if key in environ}
-            logger.debug("%s", self.explain(method, path, headers))
+            headers = {name: environ[key] for name, key in REQUEST_HEADER_KEYS.items() if key in environ}
+            logger.debug(
+                "%s", explain(self.policy, method, path, {k: v for k, v in headers.items() if isinstance(v, str)})
+            )
             return
         # repr() throughout (shown()): request values may carry CR/LF (log injection, CVE-2024-1681).
         logger.debug(
@@ -303,94 +281,58 @@ class CORSMiddleware(_Base):
         )
 
 
+# Set after the class is made: a compiled class body would turn it into an instance attribute.
+setattr(CORSMiddleware, "__signature__", _ClassSignature())  # noqa: B010
+
+
 def _rebuild(
     cls: type[CORSMiddleware], app: WSGIApplication, options: Mapping[str, Any], labels: Mapping[str, str] | None
 ) -> CORSMiddleware:
     self = cls.__new__(cls)
+    self.app = app
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", CORSConfigWarning)  # said when the original was built
-        self._setup(app, options, labels)
+        self.policy = self._compile(options, labels)
     return self
 
 
-def _with_cors_headers(
-    app: WSGIApplication,
-    environ: WSGIEnvironment,
-    start_response: StartResponse,
-    answer: Answer,
-    intercept_exceptions: bool,
-) -> Iterable[bytes]:
-    """Call ``app`` with a ``start_response`` that adds ``answer``'s headers.
+class _StartResponse:
+    """The ``start_response`` the application gets: the server's, with ``answer``'s headers added.
 
-    A function of its own, not inline in ``__call__``: the closure's variables are cells, created on
-    every call of the function that defines it, and uncovered paths and preflights need none.
+    A class rather than a closure so that the request path allocates one small object, and uncovered
+    paths and preflights none.
     """
-    appended = answer.appended
 
-    def cors_start_response(
-        status: str, headers: HeaderList, exc_info: OptExcInfo | None = None
-    ) -> Callable[[bytes], object]:
-        if intercept_exceptions or status < "5" or status >= "6":  # not a 5xx status
-            # Almost no application sets Vary or CORS headers itself: then one concatenation is
-            # enough (a new list: the application's is never mutated). Otherwise merge exactly.
-            try:
-                sent = headers + appended
-            except TypeError:  # not a list: a tuple or another iterable, from a sloppy application
-                sent = _with_answer(list(headers), answer)
-            else:
-                for name, _ in headers:
-                    if name not in _ORDINARY:
-                        sent = _with_answer(headers, answer)
-                        break
-            headers = sent
+    __slots__ = ("answer", "intercept_exceptions", "start_response")
+
+    def __init__(self, start_response: StartResponse, answer: Answer, intercept_exceptions: bool) -> None:
+        self.start_response = start_response
+        self.answer = answer
+        self.intercept_exceptions = intercept_exceptions
+
+    # Any: whatever the application passes goes on to the server; only a str status is inspected.
+    def __call__(self, status: Any, headers: Any, exc_info: Any = None) -> Any:
+        if self.intercept_exceptions or not (isinstance(status, str) and status.startswith("5")):
+            headers = _with_answer(headers, self.answer)
         if exc_info is None:
-            return start_response(status, headers)
-        return start_response(status, headers, exc_info)
-
-    return app(environ, cors_start_response)
+            return self.start_response(status, headers)
+        return self.start_response(status, headers, exc_info)
 
 
-def _with_answer(headers: HeaderList, answer: Answer) -> HeaderList:
-    """The application's header list with ``answer``'s headers, whatever names it holds: ``Vary`` merged,
-    its own CORS headers respected (:func:`~cors_wsgi.headers.add_cors_headers`)."""
-    for name, _ in headers:
-        name = name.lower()
-        if name == "vary" or name.startswith("access-control-"):
+def _with_answer(headers: Any, answer: Answer) -> Any:
+    """The application's headers with ``answer``'s, as a new list.
+
+    Almost no application sets ``Vary`` or CORS headers itself: then one concatenation is enough, and a
+    set lookup per name (:data:`~cors_wsgi.headers.ORDINARY_RESPONSE_HEADERS`) shows it without
+    lower-casing each one. Otherwise :func:`~cors_wsgi.headers.add_cors_headers` merges exactly.
+    """
+    if not isinstance(headers, list):  # a tuple or another iterable, from a sloppy application
+        try:
+            headers = list(headers)
+        except TypeError:  # not headers at all: the server will say so, as it would without us
+            return headers
+    for header in headers:
+        name = header[0] if type(header) is tuple and len(header) == 2 else None
+        if type(name) is not str or name not in ORDINARY_RESPONSE_HEADERS:
             return add_cors_headers(headers, answer.headers, answer.vary)
     return headers + answer.appended
-
-
-def _rule_record(resource: ResourcePolicy) -> tuple[Any, ...]:
-    """What the C version of ``__call__`` reads of a rule, in the order _speedups.c's RULE_* indexes
-    name; the objects are the policy's own."""
-    assert _speedups is not None
-    record = (
-        resource.no_origin,
-        resource.exact_answers,
-        resource.miss,
-        resource.intercept_exceptions,
-        resource.fast_preflights,
-        resource.exact_only,
-        resource.exact_preflights,
-        (*resource.preflight_refused, *_FORBIDDEN_HEADERS),
-        resource.actual,
-        resource.any_origin,
-        resource.settings.origins.allows,
-        resource.allowed_tail,
-        ("Vary", resource.vary_actual) if resource.vary_actual else None,
-        resource.rejected,
-    )
-    assert len(record) == _speedups.RULE_SIZE
-    return record
-
-
-def _answer_preflight(answer: Answer, start_response: StartResponse) -> Iterable[bytes]:
-    headers = list(answer.headers)
-    if answer.vary:
-        headers.append(("Vary", answer.vary))
-    if answer.status == 204:
-        start_response(_NO_CONTENT, headers)
-    else:
-        headers.extend(_FORBIDDEN_HEADERS)
-        start_response(_FORBIDDEN, headers)
-    return []

@@ -23,11 +23,14 @@ origin is never allowed, whatever the patterns say, so nothing odd is ever refle
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Union
+from typing import Callable, Union
 from urllib.parse import urlsplit
+
+logger = logging.getLogger("cors_wsgi")
 
 MAX_ORIGIN_LENGTH = 300
 """Longer ``Origin`` values are rejected before any lookup (a hash of a huge string is not free)."""
@@ -48,35 +51,87 @@ _PORT = r"[1-9][0-9]{0,4}|0"
 # validate exact origins in the configuration.
 ORIGIN_RE = re.compile(rf"(?P<scheme>{_SCHEME})://(?P<host>{_HOSTNAME}|{_IPV6})(?::(?P<port>{_PORT}))?")
 
-PatternLike = Union[str, "re.Pattern[str]"]
+PatternLike = Union[str, "re.Pattern[str]", "OriginCheck"]
+
+
+OriginCheck = Callable[[str], bool]
+"""A function in ``origins``: called with a well-formed origin no static item allowed; only ``True`` allows."""
+
+ALLOWED_EXACT = "listed"
+ALLOWED_ANY = "'*'"
+ALLOWED_PATTERN = "a pattern"
+NOT_ALLOWED = "not allowed"
+MALFORMED = "malformed"
 
 
 @dataclass(frozen=True)
 class OriginMatcher:
-    """A compiled ``origins`` option. Immutable; :meth:`allows` is the only request-time entry point."""
+    """A compiled ``origins`` option. Immutable; :meth:`allows` is the request-time entry point.
+
+    What the configuration allows is decided in order of cost: the exact set (a hash lookup), then the
+    shape check that every other form needs (so that a malformed, oversized or ``null`` Origin reaches
+    neither a regex nor user code), then ``*``, the patterns, and last the functions.
+    """
 
     allow_any: bool
     exact: frozenset[str]
     patterns: tuple[re.Pattern[str], ...]
     """Wildcard forms and user regexes, all applied with ``fullmatch``."""
     sources: tuple[str, ...]
-    """The configuration as written, for messages and ``explain``."""
+    """The configuration as written, for messages, ``explain`` and ``check`` (a function as ``name()``)."""
+    callables: tuple[OriginCheck, ...] = ()
+    insecure_http: tuple[str, ...] = ()
+    """Plain-http, non-loopback entries (risky with credentials)."""
+    unverified_http: tuple[str, ...] = ()
+    """Regexes that may match plain-http origins, which could not be shown to match only loopback ones."""
+    matches_anything: tuple[str, ...] = ()
+    """Entries that would allow any origin (``*`` or an over-broad regex)."""
 
     def allows(self, origin: str) -> bool:
-        """Whether ``origin`` (a request header value) is allowed. Never raises, bounded cost."""
+        """Whether ``origin`` (a request header value) is allowed. Never raises, bounded cost (apart from
+        what a configured function costs)."""
+        return self.check(origin)[0]
+
+    def check(self, origin: str) -> tuple[bool, str]:
+        """``(allowed, how)``: how it was allowed (:data:`ALLOWED_EXACT`, :data:`ALLOWED_ANY`,
+        :data:`ALLOWED_PATTERN` or a function's ``name()``), or why not."""
         if len(origin) > MAX_ORIGIN_LENGTH:
-            return False
+            return False, MALFORMED
         if origin in self.exact:  # exact entries are validated, so a hit is well formed
-            return True
-        if not (self.allow_any or self.patterns):
-            return False
+            return True, ALLOWED_EXACT
+        if not (self.allow_any or self.patterns or self.callables):
+            return False, NOT_ALLOWED
         if origin == "null":  # only "*" allows it: configuration refuses it in every other form
-            return self.allow_any
+            return self.allow_any, ALLOWED_ANY if self.allow_any else NOT_ALLOWED
         if ORIGIN_RE.fullmatch(origin) is None:
-            return False
+            return False, MALFORMED
         if self.allow_any:
-            return True
-        return any(pattern.fullmatch(origin) is not None for pattern in self.patterns)
+            return True, ALLOWED_ANY
+        for pattern in self.patterns:
+            if pattern.fullmatch(origin) is not None:
+                return True, ALLOWED_PATTERN
+        for decide in self.callables:
+            try:
+                verdict = decide(origin)
+            except Exception as error:  # the user's code: a failure rejects, never a 500
+                logger.warning(
+                    "origins function %s raised %r for origin %r; the origin is not allowed",
+                    callable_name(decide),
+                    error,
+                    origin,
+                )
+                return False, f"{callable_name(decide)} raised {type(error).__name__}"
+            if verdict is True:  # not merely truthy: a returned string or 1 is a bug, not a yes
+                return True, callable_name(decide)
+        if self.callables:
+            return False, f"{', '.join(map(callable_name, self.callables))} did not return True"
+        return False, NOT_ALLOWED
+
+
+def callable_name(function: object) -> str:
+    """How a function in ``origins`` is named in messages: ``is_tenant_origin()``."""
+    name = getattr(function, "__qualname__", None) or getattr(function, "__name__", None)
+    return f"{name}()" if isinstance(name, str) else repr(function)
 
 
 @dataclass(frozen=True)
@@ -84,13 +139,9 @@ class ParsedOrigins:
     """The result of parsing ``origins``: a matcher plus what was wrong or risky about the input."""
 
     matcher: OriginMatcher
-    errors: tuple[tuple[str, str], ...]
+    errors: tuple[tuple[object, str], ...]
     """``(item, message)`` pairs for :class:`~cors_wsgi.errors.Problem`; the message names the fix."""
-    warnings: tuple[tuple[str, str], ...]
-    insecure_http: tuple[str, ...]
-    """Plain-http, non-loopback entries (risky with credentials)."""
-    matches_anything: tuple[str, ...]
-    """Entries that would allow any origin (``*`` or an over-broad regex)."""
+    warnings: tuple[tuple[object, str], ...]
 
 
 # Probes for "would this regex allow any website?": origins an attacker can register, over both schemes,
@@ -122,13 +173,19 @@ def parse_origins(items: Iterable[PatternLike]) -> ParsedOrigins:
     allow_any = False
     exact: list[str] = []
     patterns: list[re.Pattern[str]] = []
+    callables: list[OriginCheck] = []
     sources: list[str] = []
-    errors: list[tuple[str, str]] = []
-    warnings: list[tuple[str, str]] = []
+    errors: list[tuple[object, str]] = []
+    warnings: list[tuple[object, str]] = []
     insecure: list[str] = []
+    unverified: list[str] = []
     anything: list[str] = []
 
     for item in items:
+        if not isinstance(item, (str, re.Pattern)):  # a function: the caller checked callable()
+            callables.append(item)
+            sources.append(callable_name(item))
+            continue
         text = item.pattern if isinstance(item, re.Pattern) else item
         sources.append(text)
         if text == "*" and not isinstance(item, re.Pattern):
@@ -147,39 +204,84 @@ def parse_origins(items: Iterable[PatternLike]) -> ParsedOrigins:
             continue
         if kind == "exact":
             exact.append(text)
+            if text.startswith("http://") and not _is_loopback(text):
+                insecure.append(text)
+            continue
+        assert value is not None
+        patterns.append(value)
+        if kind == "regex":
+            if any(value.fullmatch(probe) for probe in _ANY_ORIGIN_PROBES):
+                anything.append(text)
+            elif value.fullmatch("null"):
+                warnings.append((text, "matches 'null', which a pattern never allows (only '*' does); remove it"))
+            hint = _unescaped_dot_hint(text)
+            if hint and not isinstance(item, re.Pattern):
+                warnings.append((text, hint))
+            http = _plain_http_reach(value, text)
+            if http == "remote":
+                insecure.append(text)
+            elif http == "unverified":
+                unverified.append(text)
         else:
-            assert value is not None
-            patterns.append(value)
-            if kind == "regex":
-                if any(value.fullmatch(probe) for probe in _ANY_ORIGIN_PROBES):
-                    anything.append(text)
-                elif value.fullmatch("null"):
-                    warnings.append((text, "matches 'null', which a pattern never allows (only '*' does); remove it"))
-                hint = _unescaped_dot_hint(text)
-                if hint and not isinstance(item, re.Pattern):
-                    warnings.append((text, hint))
-            else:
-                hint = _broad_wildcard_hint(text)
-                if hint:
-                    warnings.append((text, hint))
-                    anything.append(text)  # near enough to "any origin" to refuse with credentials
-        if _is_plain_http(text, kind):
-            insecure.append(text)
+            hint = _broad_wildcard_hint(text)
+            if hint:
+                warnings.append((text, hint))
+                anything.append(text)  # near enough to "any origin" to refuse with credentials
+            if text.startswith("http://") and not _is_loopback(text):
+                insecure.append(text)
 
     matcher = OriginMatcher(
         allow_any=allow_any,
         exact=frozenset(exact),
         patterns=tuple(patterns),
         sources=tuple(sources),
+        callables=tuple(callables),
+        insecure_http=tuple(insecure),
+        unverified_http=tuple(unverified),
+        matches_anything=tuple(anything),
     )
-    return ParsedOrigins(matcher, tuple(errors), tuple(warnings), tuple(insecure), tuple(anything))
+    return ParsedOrigins(matcher, tuple(errors), tuple(warnings))
 
 
-def _is_plain_http(text: str, kind: str) -> bool:
-    """Plain-http and not loopback (for regexes: any pattern that can match an ``http://`` origin)."""
-    if kind == "regex":
-        return text.startswith(("http:", "^http:", "https?", "^https?", "(http|https)", "^(http|https)"))
-    return text.startswith("http://") and not _is_loopback(text)
+# Plain-http origins on other hosts, and on loopback ones (which browsers treat as secure contexts:
+# RFC 6761 reserves localhost, and Fetch's "potentially trustworthy origin" includes 127/8 and [::1]).
+_REMOTE_HTTP_PROBES = (
+    "http://attacker.com",
+    "http://app.example.com",
+    "http://example.com:8080",
+    "http://10.0.0.1",
+    "http://192.168.1.10:8000",
+    "http://intranet",
+    "http://localhost.attacker.com",
+    "http://127.0.0.1.attacker.com",
+)
+_LOOPBACK_HTTP_PROBES = (
+    "http://localhost",
+    "http://localhost:3000",
+    "http://127.0.0.1",
+    "http://127.0.0.1:8000",
+    "http://[::1]",
+    "http://[::1]:8080",
+    "http://app.localhost:5173",
+)
+_LOOPBACK_REGEX_HOSTS = re.compile(r"localhost|127\\\.0\\\.0\\\.1|\\\[::1\\\]")
+_REGEX_PORT = re.compile(r":(?:\\d|\[0-9\])(?:[+*]|\{\d*,?\d*\})?")
+_MAY_BE_HTTP = re.compile(r"http(?!s(?![?*]))")
+
+
+def _plain_http_reach(regex: re.Pattern[str], text: str) -> str:
+    """Whether an origin regex reaches plain-http origins on other hosts: ``"remote"`` when it matches
+    one of the probes, ``""`` when it cannot match ``http://`` or names only loopback hosts (and ports),
+    ``"unverified"`` when neither can be shown."""
+    if any(regex.fullmatch(probe) for probe in _REMOTE_HTTP_PROBES):
+        return "remote"
+    if _MAY_BE_HTTP.search(text) is None:  # "https://..." only
+        return ""
+    if any(regex.fullmatch(probe) for probe in _LOOPBACK_HTTP_PROBES):
+        rest = _REGEX_PORT.sub("", _LOOPBACK_REGEX_HOSTS.sub("", text.split("://", 1)[-1]))
+        if re.fullmatch(r"[()|?^$]*", rest):
+            return ""
+    return "unverified"
 
 
 def _broad_wildcard_hint(text: str) -> str | None:

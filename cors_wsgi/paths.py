@@ -14,7 +14,7 @@ The peers' path bugs (flask-cors CVE-2024-6866, -6844, -6839; CVE-2020-25032) al
   then by length, compiled or not (flask-cors ≥ 6.0.1 puts every compiled regex before every string,
   so a broad compiled regex beats a specific pattern there).
 
-Literal paths are a dict lookup and ``prefix*`` patterns two string comparisons; only real regexes
+Literal paths are a dict lookup and ``prefix*`` patterns a ``startswith``; only real regexes
 run the regex engine per request.
 """
 
@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Generic, TypeVar, Union
+from typing import Any, Generic, TypeVar, Union
 
 PathPattern = Union[str, "re.Pattern[str]"]
 T = TypeVar("T")
@@ -34,11 +34,20 @@ _REGEX_META = frozenset(".^$*+?{}[]\\|()")
 
 
 def pattern_text(pattern: PathPattern) -> str:
-    return pattern.pattern if isinstance(pattern, re.Pattern) else pattern
+    if isinstance(pattern, str):
+        return pattern
+    text = _source(pattern)
+    return text if isinstance(text, str) else repr(text)  # a bytes pattern, refused with its repr shown
+
+
+def _source(pattern: Any) -> object:
+    """A compiled pattern's source, str or bytes: ``Any``, so that compiled code does not insist on str
+    before a bytes pattern can be refused with a message."""
+    return pattern.pattern
 
 
 def routed_path(path: str) -> str:
-    """``PATH_INFO`` with repeated leading slashes merged: ``//admin`` -> ``/admin``.
+    """``PATH_INFO`` as the application routes it: ``//admin`` and ``admin`` -> ``/admin``.
 
     werkzeug (Flask) and Falcon serve ``//admin`` from the ``/admin`` route. Choosing the rule
     on the raw path would let a request for ``//admin`` carry the policy of a broad ``/*`` rule while the
@@ -46,10 +55,11 @@ def routed_path(path: str) -> str:
     else is normalised (``/a//b``, ``..``, percent-escapes): those frameworks route them as sent, or
     redirect to the canonical path, whose response then gets its own rule. (Bottle, Django and Pyramid
     answer ``//admin`` with a 404; that it gets the ``/admin`` rule's headers discloses nothing.)
+
+    A path without its leading slash (werkzeug's test client sends ``admin`` for ``client.get('admin')``,
+    and Flask serves the ``/admin`` view) gets one, for the same reason: the rule must be the route's.
     """
-    if path.startswith("//"):
-        return "/" + path.lstrip("/")
-    return path
+    return "/" + path.lstrip("/")
 
 
 def to_wsgi_str(text: str) -> str:
@@ -93,7 +103,7 @@ class CompiledPath:
 def compile_path(pattern: PathPattern) -> tuple[CompiledPath | None, str | None]:
     """Compile one pattern; returns ``(compiled, None)`` or ``(None, error message)``."""
     if isinstance(pattern, re.Pattern):
-        if not isinstance(pattern.pattern, str):
+        if not isinstance(_source(pattern), str):
             return None, "is a bytes pattern; PATH_INFO is a str, so compile a str pattern"
         return CompiledPath(pattern.pattern, "regex", regex=pattern), None
     if not isinstance(pattern, str):
@@ -132,55 +142,15 @@ def _is_literal_star_position(text: str) -> bool:
     return backslashes % 2 == 0
 
 
-class _Above(str):
-    """The bound of a table with a rule that may cover any path: every ``str`` compares below it.
-
-    A ``str`` subclass that overrides the reflected comparison, so ``path >= bound`` asks it (and gets
-    False) before ``str`` answers; only tables with such a rule (a regex with no literal beginning) pay
-    that Python-level call.
-    """
-
-    def __le__(self, other: object) -> bool:
-        return False
-
-    def __gt__(self, other: object) -> bool:
-        return True
-
-    __hash__ = str.__hash__
-
-
-ABOVE_ALL = _Above()
-
-
-def after_prefix(prefix: str) -> str:
-    """The least string above every string that starts with ``prefix``.
-
-    ``prefix <= path < after_prefix(prefix)`` is ``path.startswith(prefix)``, in two comparisons that
-    cost less than the method call (CPython 3.11: about 40 ns against 80).
-    """
-    while prefix:
-        last = ord(prefix[-1])
-        if last < 0x10FFFF:
-            return prefix[:-1] + chr(last + 1)
-        prefix = prefix[:-1]
-    return ABOVE_ALL
-
-
 class PathTable(Generic[T]):
     """Ordered path rules, most specific first, each carrying a value (the compiled resource policy).
 
-    Built for the per-request path, which uses comparisons rather than str methods or slices:
-
-    * ``bounds``: a path outside ``low <= path < high`` is covered by no rule (every rule's literal
-      beginning lies inside, as does ``//``: see :func:`routed_path`);
-    * ``everything``: the value of a table whose only rule covers every path (the default ``r"/*"``),
-      so that no lookup is needed at all;
-    * ``single_prefix``: for a table whose only rule is a prefix, ``(value, starts, after)``: a path
-      with ``starts <= path < after`` (it starts with ``starts``) is covered by it; other paths are
-      left to :meth:`lookup`.
+    ``everything`` is the value of a table whose only rule covers every path (the default ``r"/*"``),
+    which needs no lookup at all. Otherwise literal paths are one dict lookup and ``prefix*`` rules a
+    ``startswith``; only real regexes run the regex engine per request.
     """
 
-    __slots__ = ("_literals", "_ordered", "bounds", "everything", "rules", "single_prefix")
+    __slots__ = ("_literals", "_ordered", "everything", "rules")
 
     def __init__(self, rules: Iterable[tuple[CompiledPath, T]]) -> None:
         self.rules: tuple[tuple[CompiledPath, T], ...] = tuple(sorted(rules, key=lambda rule: rule[0].sort_key()))
@@ -189,76 +159,79 @@ class PathTable(Generic[T]):
             if path.kind == "literal":
                 literals.setdefault(path.literal, value)
         self._literals = literals
-        # Literals sort first, so a literal hit is always the winning rule. The rest are tried in order:
-        # (starts, after, bare prefix, regex, value); a prefix rule is three comparisons, not a regex.
-        ordered: list[tuple[str, str, str | None, re.Pattern[str] | None, T]] = []
+        # Literals sort first, so a literal hit is always the winning rule. The rest are tried in order,
+        # as (starts, bare prefix, regex, value): a prefix rule is a startswith, not a regex.
+        ordered: list[tuple[str, str | None, re.Pattern[str] | None, T]] = []
         for path, value in self.rules:
             if path.kind == "prefix":
-                # "/*" covers every PATH_INFO, even one a sloppy server did not start with "/".
-                starts = path.literal + "/" if path.bare_prefix and path.literal else path.literal
                 bare = path.literal if path.bare_prefix and path.literal else None
-                ordered.append((starts, after_prefix(starts), bare, None, value))
+                ordered.append((path.literal + "/" if bare else path.literal, bare, None, value))
             elif path.kind == "regex":
-                ordered.append(("", ABOVE_ALL, None, path.regex, value))
+                ordered.append(("", None, path.regex, value))
         self._ordered = tuple(ordered)
-        heads = [_head(path) for path, _ in self.rules]
-        if heads:
-            heads.append("//")
-        highs = [after_prefix(head) for head in heads]
-        self.bounds: tuple[str, str] = ("", "") if not heads else (min(heads), max(highs, key=_bound_key))
-        """A path outside ``low <= path < high`` is covered by no rule."""
         only = self.rules[0] if len(self.rules) == 1 else None
         self.everything: T | None = None
-        self.single_prefix: tuple[T | None, str, str] = (None, "", "")
-        if only is not None and only[0].kind == "prefix":
-            if only[0].literal == "":
-                self.everything = only[1]
-            else:
-                starts, after, _, _, value = self._ordered[0]
-                if after is not ABOVE_ALL:
-                    self.single_prefix = (value, starts, after)
+        if only is not None and only[0].kind == "prefix" and only[0].literal == "":
+            self.everything = only[1]
 
     def lookup(self, path: str) -> T | None:
         """The value of the most specific rule covering ``path`` (see :func:`routed_path`), or None."""
-        if "//" <= path < "/0":  # path.startswith("//")
+        if not path.startswith("/") or path.startswith("//"):
             path = routed_path(path)
         value = self._literals.get(path)
         if value is not None:
             return value
-        for starts, after, bare, regex, candidate in self._ordered:
+        for starts, bare, regex, candidate in self._ordered:
             if regex is None:
-                if starts <= path < after or path == bare:
+                if path.startswith(starts) or path == bare:
                     return candidate
             elif regex.fullmatch(path) is not None:
                 return candidate
         return None
 
-    def lookup_rule(self, path: str) -> tuple[CompiledPath, T] | None:
-        """Like :meth:`lookup`, with the winning pattern (for logs and explanations)."""
-        path = routed_path(path)
-        for rule in self.rules:
-            if rule[0].matches(path):
-                return rule
-        return None
+
+# --- patterns that cannot mean what their author wrote -------------------------------------------------
+
+_CONVERTER_RE = re.compile(r"<(?:[A-Za-z_]\w*(?:\([^)]*\))?:)?[A-Za-z_]\w*>")
+_PLACEHOLDER_RE = re.compile(r"\{[A-Za-z_]\w*(?::[^{}]*)?\}")
 
 
-def _bound_key(bound: str) -> tuple[bool, str]:
-    return (bound is ABOVE_ALL, bound)
+def pattern_warnings(pattern: PathPattern) -> list[str]:
+    """Why a ``resources`` pattern probably covers nothing its author meant, with one that works.
 
-
-def _head(path: CompiledPath) -> str:
-    """The literal text every path ``path`` covers starts with (``""`` when there is none)."""
-    if path.kind in ("literal", "prefix"):
-        return path.literal
-    assert path.regex is not None
-    text = path.regex.pattern
-    if path.regex.flags & (re.IGNORECASE | re.VERBOSE) or "|" in text:
-        return ""
-    head: list[str] = []
-    for char in text:
-        if char in _REGEX_META:
-            if char in "*?{" and head:  # the previous character is optional
-                head.pop()
+    A Flask/werkzeug converter (``/items/<int:id>``) or a ``{id}`` placeholder is matched literally, so
+    it covers no real path; a ``^``-anchored regex such as ``^/api/`` is a prefix in flask-cors and
+    django-cors-headers (``re.match``), but a pattern must match the whole path here; and a comma does
+    not separate patterns.
+    """
+    if not isinstance(pattern, str):
+        return []
+    found: list[str] = []
+    for kind, regex in (("a Flask/werkzeug converter", _CONVERTER_RE), ("a {placeholder}", _PLACEHOLDER_RE)):
+        if regex.search(pattern):
+            found.append(
+                f"holds {kind}, which is matched as literal text and covers no real path; "
+                f"write {_without_placeholders(regex, pattern)!r}"
+            )
             break
-        head.append(char)
-    return "".join(head)
+    if pattern.startswith("^") and not pattern.endswith(("$", "*")) and not found:
+        body = pattern[1:]
+        fix = body + "*" if not any(char in _REGEX_META for char in body.rstrip("/")) else body + ".*"
+        found.append(
+            "is anchored with '^' like a prefix, but a pattern here must match the whole path, so it covers "
+            f"only {body!r}-shaped paths exactly; to cover everything below it write {fix!r}"
+        )
+    if re.search(r",\s*/", pattern):
+        found.append(
+            "is one path pattern, not several (a string is never split on commas); "
+            "pass a list, e.g. ['/api/*', '/v2/*'] (from the environment: a JSON list)"
+        )
+    return found
+
+
+def _without_placeholders(regex: re.Pattern[str], pattern: str) -> str:
+    """``/items/<int:id>`` -> ``/items/*``; ``/a/<id>/b`` -> ``/a/[^/]+/b``."""
+    placeholders = list(regex.finditer(pattern))
+    if len(placeholders) == 1 and placeholders[0].end() == len(pattern):
+        return pattern[: placeholders[0].start()] + "*"
+    return regex.sub("[^/]+", pattern)

@@ -1,11 +1,18 @@
-"""The compiled, immutable CORS policy: (method, path, request headers) -> which headers to send.
+"""The compiled CORS policy: (method, path, request headers) -> which headers to send.
 
 Nothing here knows about WSGI. :func:`compile_policy` validates the options (all problems at once) and
 precomputes every constant header; per request, :meth:`ResourcePolicy.actual` and
-:meth:`ResourcePolicy.preflight` only do lookups and fill in the request's own origin and header names
-once they have matched the policy. :meth:`Policy.decide` is the same logic behind a plain function of
-the request, for tests, logs and tooling; the middleware calls the very methods it calls, so the two
+:meth:`ResourcePolicy.preflight_response` only do lookups and fill in the request's own origin and header
+names once they have matched the policy. :meth:`Policy.decide` is the same logic behind a plain function
+of the request, for tests, logs and tooling; it calls the very methods the middleware calls, so the two
 cannot disagree.
+
+What is mutable, and why that is safe: a compiled policy never changes what it answers. Its two preflight
+caches fill as preflights arrive, and are written from many threads without a lock. That is safe because
+an entry is written only with the answer :meth:`ResourcePolicy.preflight` computed for that very key (two
+threads racing write the same value), keys are made of configured values only (so a client cannot make
+them grow past their bound), and a reader sees either no entry (and computes) or a complete one (a dict
+assignment is atomic for readers in CPython, and the entry is a tuple built before it is stored).
 
 Protocol references are to the WHATWG Fetch standard ("CORS protocol", "CORS check", "CORS-preflight
 fetch", "CORS protocol and HTTP caches").
@@ -18,27 +25,45 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .config import DEFAULTS, Collector, Settings, build_settings, normalise_options, parse_resources
-from .errors import ConfigError, warn
-from .headers import MAX_METHOD_LENGTH, TOKEN_RE, Header, parse_request_headers
-from .origins import MAX_ORIGIN_LENGTH
-from .paths import CompiledPath, PathTable, compile_path, pattern_text
+from .config import build_settings, normalise_options, parse_resources
+from .errors import Collector, ConfigError, warn
+from .fetch import (
+    ACAC,
+    ACAH,
+    ACAM,
+    ACAO,
+    ACAPN,
+    ACEH,
+    ACMA,
+    SAFELISTED_METHODS,
+    TOKEN_RE,
+    VARY_ACTUAL,
+    VARY_PREFLIGHT,
+    VARY_PRIVATE_NETWORK,
+)
+from .headers import MAX_ACRH_LENGTH, MAX_METHOD_LENGTH, Header, parse_request_headers
+from .options import (
+    ALL_METHODS,
+    ALLOW_HEADERS,
+    ALLOW_PRIVATE_NETWORK,
+    ALWAYS_SEND,
+    AUTOMATIC_OPTIONS,
+    DEBUG,
+    DEFAULTS,
+    EXPOSE_HEADERS,
+    INTERCEPT_EXCEPTIONS,
+    MAX_AGE,
+    METHODS,
+    ORIGINS,
+    RESOURCES,
+    SEND_WILDCARD,
+    SUPPORTS_CREDENTIALS,
+    VARY_HEADER,
+    Settings,
+)
+from .origins import ALLOWED_EXACT, MALFORMED, MAX_ORIGIN_LENGTH, NOT_ALLOWED, OriginMatcher
+from .paths import CompiledPath, PathTable, compile_path, pattern_text, pattern_warnings
 from .sources import relabel, relabel_option
-
-ACAO = "Access-Control-Allow-Origin"
-ACAC = "Access-Control-Allow-Credentials"
-ACAM = "Access-Control-Allow-Methods"
-ACAH = "Access-Control-Allow-Headers"
-ACEH = "Access-Control-Expose-Headers"
-ACMA = "Access-Control-Max-Age"
-ACAPN = "Access-Control-Allow-Private-Network"
-
-VARY_ACTUAL = "Origin"
-VARY_PREFLIGHT = "Origin, Access-Control-Request-Method, Access-Control-Request-Headers"
-
-# Fetch: CORS-safelisted methods never need to appear in Access-Control-Allow-Methods.
-SAFELISTED_METHODS = frozenset({"GET", "HEAD", "POST"})
-
 
 # Why a request was allowed or rejected, as stable codes for tools (explain(), probe, logs).
 ALLOWED = "allowed"
@@ -51,10 +76,12 @@ HEADER_NOT_ALLOWED = "header-not-allowed"
 NOT_COVERED = "path-not-covered"
 
 DEBUG_HEADER = "X-CORS-Debug"
+NO_CONTENT = "204 No Content"
+FORBIDDEN = "403 Forbidden"
+FORBIDDEN_BODY_HEADERS = (("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", "0"))
 
 PREFLIGHT_CACHE_SIZE = 256
-"""Per resource rule; see ResourcePolicy.cached_preflight."""
-_STANDARD_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+"""Per resource rule; see ResourcePolicy.preflight_response."""
 _COMMON_REQUEST_HEADERS = frozenset(
     {"accept", "accept-language", "authorization", "content-language", "content-type", "x-requested-with",
      "x-csrftoken", "x-csrf-token", "x-xsrf-token", "cache-control", "if-match", "if-none-match", "range"}
@@ -66,15 +93,16 @@ class Answer:
 
     ``headers`` are the CORS headers to add (empty when rejected); ``vary`` is the ``Vary`` value to
     merge (``""`` for none); ``reason`` says why, for logs, and ``code``/``subject`` say it for tools
-    (``"header-not-allowed"``, ``"x-foo"``). ``status`` is what a preflight answered by the middleware
-    gets (204 or 403); 0 for other requests, whose status is the application's.
+    (``"header-not-allowed"``, ``"x-foo"``). ``via`` says what decided the origin (``"listed"``, a
+    function's ``name()``...). ``status`` is what a preflight answered by the middleware gets (204 or
+    403); 0 for other requests, whose status is the application's.
 
     ``appended`` is ``headers`` plus ``Vary`` as a list, precomputed so that the common response (the
     application set neither ``Vary`` nor CORS headers) costs one list concatenation. It is never
     handed to a server itself: ``app_headers + appended`` is a new list.
     """
 
-    __slots__ = ("allowed", "appended", "code", "headers", "reason", "status", "subject", "vary")
+    __slots__ = ("allowed", "appended", "code", "headers", "reason", "status", "subject", "vary", "via")
 
     def __init__(
         self,
@@ -85,6 +113,7 @@ class Answer:
         code: str = ALLOWED,
         subject: str = "",
         status: int = 0,
+        via: str = "",
     ) -> None:
         self.allowed = allowed
         self.headers = headers
@@ -93,111 +122,90 @@ class Answer:
         self.code = code
         self.subject = subject
         self.status = status
+        self.via = via
         self.appended: list[Header] = [*headers, ("Vary", vary)] if vary else list(headers)
+
+    def response(self) -> tuple[str, list[Header]]:
+        """A preflight's status line and headers (a new list), when the middleware answers it."""
+        headers = list(self.appended)
+        if self.status == 204:
+            return NO_CONTENT, headers
+        headers.extend(FORBIDDEN_BODY_HEADERS)
+        return FORBIDDEN, headers
 
     def __repr__(self) -> str:
         return f"Answer({self.allowed!r}, {self.headers!r}, {self.vary!r}, {self.reason!r}, {self.code!r})"
 
 
 class ResourcePolicy:
-    """The compiled options of one ``resources`` rule. Immutable after construction."""
-
-    __slots__ = (
-        "_acam",
-        "_allows_header",
-        "_allows_origin",
-        "_cacheable_methods",
-        "_cacheable_names",
-        "_debug",
-        "_exact_only",
-        "_methods",
-        "_preflight_cache",
-        "_preflight_rejected",
-        "_preflight_tail",
-        "_private_network",
-        "_vary_preflight",
-        "_wildcard",
-        "_wildcard_answer",
-        "allowed_tail",
-        "any_origin",
-        "automatic_options",
-        "exact_answers",
-        "exact_only",
-        "exact_preflights",
-        "fast_preflights",
-        "intercept_exceptions",
-        "miss",
-        "no_origin",
-        "pattern",
-        "preflight_refused",
-        "rejected",
-        "settings",
-        "vary_actual",
-    )
+    """The compiled options of one ``resources`` rule: what it answers never changes (its preflight
+    caches fill, see the module docstring)."""
 
     def __init__(self, pattern: str, settings: Settings) -> None:
         self.pattern = pattern
         self.settings = settings
-        self.automatic_options = settings.automatic_options
-        self.intercept_exceptions = settings.intercept_exceptions
-        self._allows_origin = settings.origins.allows
-        self._allows_header = settings.allow_headers.allows
+        origins = settings[ORIGINS]
+        credentials = settings[SUPPORTS_CREDENTIALS]
+        methods = settings[METHODS]
+        self.automatic_options = settings[AUTOMATIC_OPTIONS]
+        self.intercept_exceptions = settings[INTERCEPT_EXCEPTIONS]
+        self._origins: OriginMatcher = origins
+        self._allows_header = settings[ALLOW_HEADERS].allows
         # config refuses "*" with credentials, so a wildcard answer is never credentialed
-        self._wildcard = settings.origins.allow_any and settings.send_wildcard
+        self._wildcard = origins.allow_any and settings[SEND_WILDCARD]
 
-        expose: tuple[Header, ...] = ((ACEH, ", ".join(settings.expose_headers)),) if settings.expose_headers else ()
-        credentials: tuple[Header, ...] = ((ACAC, "true"),) if settings.supports_credentials else ()
-        self.allowed_tail = credentials + expose
-        wildcard_headers = ((ACAO, "*"), *expose)
+        expose = settings[EXPOSE_HEADERS]
+        expose_headers: tuple[Header, ...] = ((ACEH, ", ".join(expose)),) if expose else ()
+        allow_credentials: tuple[Header, ...] = ((ACAC, "true"),) if credentials else ()
+        self.allowed_tail = allow_credentials + expose_headers
+        wildcard_headers = ((ACAO, "*"), *expose_headers)
 
-        self._methods = None if settings.methods is None else frozenset(settings.methods)
-        self._acam = None if settings.methods is None else ", ".join(settings.methods)
-        max_age: tuple[Header, ...] = () if settings.max_age is None else ((ACMA, str(settings.max_age)),)
-        self._preflight_tail = credentials + max_age
-        self._private_network = settings.allow_private_network
-        self._debug = settings.debug
-        self._vary_preflight = VARY_PREFLIGHT if settings.vary_header else ""
+        self._methods = None if methods is None else frozenset(methods)
+        self._acam = None if methods is None else ", ".join(methods)
+        max_age = settings[MAX_AGE]
+        max_age_header: tuple[Header, ...] = () if max_age is None else ((ACMA, str(max_age)),)
+        self._preflight_tail = allow_credentials + max_age_header
+        self._private_network = settings[ALLOW_PRIVATE_NETWORK]
+        self._debug = settings[DEBUG]
+        self._vary_preflight = VARY_PREFLIGHT if settings[VARY_HEADER] else ""
 
         # Fetch, "CORS protocol and HTTP caches": a response whose CORS headers depend on Origin
         # needs "Vary: Origin", including responses to requests without one. Only "always *" does not.
-        constant = self._wildcard and settings.always_send
-        self.vary_actual = VARY_ACTUAL if settings.vary_header and not constant else ""
+        always_send = settings[ALWAYS_SEND]
+        constant = self._wildcard and always_send
+        self.vary_actual = VARY_ACTUAL if settings[VARY_HEADER] and not constant else ""
         vary = self.vary_actual
-        if settings.always_send and settings.origins.allow_any and not settings.supports_credentials:
+        if always_send and origins.allow_any and not credentials:
             self.no_origin = Answer(True, wildcard_headers, vary, "no Origin header; always_send answers '*'")
         else:
             self.no_origin = Answer(False, (), vary, "no Origin header: not a CORS request", NO_ORIGIN)
         self._wildcard_answer = Answer(True, wildcard_headers, vary, "every origin allowed; send_wildcard answers '*'")
-        self.rejected = Answer(False, (), vary, "origin not allowed", ORIGIN_NOT_ALLOWED)
+        self.rejected = Answer(False, (), vary, "origin not allowed", ORIGIN_NOT_ALLOWED, via=NOT_ALLOWED)
         # Exact origins come from the configuration, so their answers are built once; the per-request
         # path for them is a dict lookup with no allocation (and nothing a request can add to).
-        # None under send_wildcard: there every allowed origin gets "*", listed or not.
-        listed = () if self._wildcard else settings.origins.exact
+        # Empty under send_wildcard: there every allowed origin gets "*", listed or not.
+        listed = () if self._wildcard else origins.exact
         self.exact_answers = {
-            origin: Answer(True, ((ACAO, origin), *self.allowed_tail), vary, "origin allowed") for origin in listed
+            origin: Answer(True, ((ACAO, origin), *self.allowed_tail), vary, "origin allowed", via=ALLOWED_EXACT)
+            for origin in listed
         }
         # What an origin missing from exact_answers gets, when that needs no further matching: the one
-        # wildcard answer, or a rejection when only exact origins are configured. None: call actual().
+        # wildcard answer, or a rejection when only exact origins are configured. None: ask the matcher.
         self.miss: Answer | None = None
         if self._wildcard:
             self.miss = self._wildcard_answer
-        elif not settings.origins.allow_any and not settings.origins.patterns:
+        elif not (origins.allow_any or origins.patterns or origins.callables):
             self.miss = self.rejected
-        self.exact_only = self.miss is self.rejected
-        """Only exact origins are configured: an origin missing from exact_answers is refused."""
-        self.any_origin = settings.origins.allow_any and not self._wildcard
-        """``origins="*"`` without send_wildcard: any well-formed origin missing from exact_answers is
-        allowed and reflected."""
+        self._exact_only = self.miss is self.rejected
         self._preflight_rejected = Answer(
-            False, (), self._vary_preflight, "origin not allowed", ORIGIN_NOT_ALLOWED, "", 403
+            False, (), self._vary_preflight, "origin not allowed", ORIGIN_NOT_ALLOWED, "", 403, NOT_ALLOWED
         )
-        self.preflight_refused: tuple[Header, ...] = (("Vary", self._vary_preflight),) if self._vary_preflight else ()
-        """Every refused preflight gets these headers and nothing else (outside debug mode)."""
-        self.fast_preflights = settings.automatic_options and not settings.debug and not self._private_network
-        """Preflights may be answered from the cache and refused early (debug mode explains instead).
+        self._fast_preflights = settings[AUTOMATIC_OPTIONS] and not self._debug and not self._private_network
+        """Preflights may be answered from the caches and refused early (debug mode explains instead).
         The cached answers hold no Access-Control-Allow-Private-Network, and without
         allow_private_network a preflight's Access-Control-Request-Private-Network changes nothing, so
         the fast path need not look for it."""
+        self._refused = self._preflight_rejected.response()
 
         # Allowed preflights, keyed by (Access-Control-Request-Method, Access-Control-Request-Headers):
         # everything in the answer but the origin. Only keys made of configured values go in (a method
@@ -205,41 +213,52 @@ class ResourcePolicy:
         # lowercase, sorted, comma-separated), and only answers computed by preflight() itself, so a
         # client can neither make it grow past PREFLIGHT_CACHE_SIZE nor make it answer wrongly.
         self._preflight_cache: dict[tuple[str, str | None], tuple[Header, ...]] = {}
-        # The same for exact origins, with the origin in the key and the whole answer as the value: the
-        # middleware's preflight path is then one lookup. Bounded by the same rules (origins from the
+        # The same for exact origins, with the origin in the key and the whole answer as the value: a
+        # repeated preflight is then one lookup. Bounded by the same rules (origins from the
         # configuration), so its size is too.
-        self.exact_preflights: dict[tuple[str, str, str | None], tuple[Header, ...]] = {}
-        self._cacheable_methods = frozenset(settings.methods or _STANDARD_METHODS)
-        allow = settings.allow_headers
+        self._exact_preflights: dict[tuple[str, str, str | None], tuple[Header, ...]] = {}
+        self._cacheable_methods = frozenset(methods or ALL_METHODS)
+        allow = settings[ALLOW_HEADERS]
         self._cacheable_names = allow.names if not allow.allow_any else _COMMON_REQUEST_HEADERS
 
-    def actual(self, origin: str | None) -> Answer:
-        """The answer to a request that is not a preflight (``origin`` is the ``Origin`` header)."""
-        if origin is None:
-            return self.no_origin
-        if self._wildcard:
-            return self._wildcard_answer
+    def actual(self, origin: str) -> Answer:
+        """The answer to a request with an ``Origin`` that is not a preflight."""
         if len(origin) <= MAX_ORIGIN_LENGTH:  # bound the hash of a hostile value
             precomputed = self.exact_answers.get(origin)
             if precomputed is not None:
                 return precomputed
-        if self._allows_origin(origin):
-            return Answer(True, ((ACAO, origin), *self.allowed_tail), self.vary_actual, "origin allowed")
-        return self.rejected
+        if self.miss is not None:
+            return self.miss
+        allowed, via = self._origins.check(origin)
+        if allowed:
+            return Answer(True, ((ACAO, origin), *self.allowed_tail), self.vary_actual, f"origin allowed by {via}",
+                          via=via)  # fmt: skip
+        if via in (NOT_ALLOWED, MALFORMED):
+            return self.rejected
+        return Answer(False, (), self.vary_actual, f"origin not allowed: {via}", ORIGIN_NOT_ALLOWED, via=via)
 
-    def cached_preflight(self, origin: str, method: str, request_headers: str | None) -> list[Header] | None:
-        """The headers of an allowed preflight seen before, as a new list; None means "call preflight()"."""
-        rest = self._preflight_cache.get((method, request_headers))
-        if rest is None:
-            return None
-        if self._wildcard:
-            # "*" reflects nothing, but a malformed Origin is still refused, as preflight() does.
-            return [(ACAO, "*"), *rest] if self._allows_origin(origin) else None
-        if len(origin) <= MAX_ORIGIN_LENGTH and origin in self.exact_answers:
-            return [(ACAO, origin), *rest]
-        if self.exact_only or not self._allows_origin(origin):
-            return None  # preflight() gives the refusal, with its reason
-        return [(ACAO, origin), *rest]
+    def preflight_response(
+        self, origin: str, method: str, request_headers: str | None, private_network: str | None
+    ) -> tuple[str, list[Header]]:
+        """A preflight's status line and headers, from the caches when it can be: an oversized value is
+        refused before anything is hashed, a preflight seen before is one lookup, and an unknown origin
+        is refused when only exact origins are configured."""
+        if self._fast_preflights:
+            if (
+                len(origin) > MAX_ORIGIN_LENGTH
+                or len(method) > MAX_METHOD_LENGTH
+                or (request_headers is not None and len(request_headers) > MAX_ACRH_LENGTH)
+            ):
+                return self._refused[0], list(self._refused[1])
+            cached = self._exact_preflights.get((origin, method, request_headers))
+            if cached is not None:
+                return NO_CONTENT, list(cached)
+            if self._exact_only and origin not in self.exact_answers:
+                return self._refused[0], list(self._refused[1])
+            rest = self._preflight_cache.get((method, request_headers))
+            if rest is not None and (origin in self.exact_answers or self._origins.allows(origin)):
+                return NO_CONTENT, [(ACAO, "*" if self._wildcard else origin), *rest]
+        return self.preflight(origin, method, request_headers, private_network).response()
 
     def preflight(
         self,
@@ -253,8 +272,11 @@ class ResourcePolicy:
         On failure nothing but ``Vary`` is returned: a failed preflight must not disclose the policy.
         """
         vary = self._vary_preflight
-        if not self._allows_origin(origin):  # also refuses malformed and empty origins
-            return self._preflight_rejected
+        allowed, via = self._origins.check(origin)  # also refuses malformed and empty origins
+        if not allowed:
+            if via in (NOT_ALLOWED, MALFORMED):
+                return self._preflight_rejected
+            return Answer(False, (), vary, f"origin not allowed: {via}", ORIGIN_NOT_ALLOWED, "", 403, via)
         if len(method) > MAX_METHOD_LENGTH or TOKEN_RE.fullmatch(method) is None:
             return self._refuse(origin, "malformed Access-Control-Request-Method", METHOD_MALFORMED, method)
         names: list[str] | None = None
@@ -275,9 +297,10 @@ class ResourcePolicy:
         headers = self._preflight_headers(origin, method, names)
         if self._private_network and private_network == "true":
             headers.append((ACAPN, "true"))
+            vary = VARY_PRIVATE_NETWORK if vary else ""
         elif private_network is None and len(self._preflight_cache) < PREFLIGHT_CACHE_SIZE:
             self._remember(method, request_headers, names, headers)
-        return Answer(True, tuple(headers), vary, "preflight allowed", ALLOWED, "", 204)
+        return Answer(True, tuple(headers), vary, "preflight allowed", ALLOWED, "", 204, via)
 
     def _remember(
         self, method: str, request_headers: str | None, names: list[str] | None, headers: list[Header]
@@ -293,8 +316,8 @@ class ResourcePolicy:
             rest += (("Vary", self._vary_preflight),)
         self._preflight_cache[(method, request_headers)] = rest
         origin = headers[0][1]
-        if origin in self.exact_answers and len(self.exact_preflights) < PREFLIGHT_CACHE_SIZE * 4:
-            self.exact_preflights[(origin, method, request_headers)] = (headers[0], *rest)
+        if origin in self.exact_answers and len(self._exact_preflights) < PREFLIGHT_CACHE_SIZE * 4:
+            self._exact_preflights[(origin, method, request_headers)] = (headers[0], *rest)
 
     def _preflight_headers(self, origin: str, method: str, names: list[str] | None) -> list[Header]:
         headers: list[Header] = [(ACAO, "*" if self._wildcard else origin), (ACAM, self._acam or method)]
@@ -359,17 +382,22 @@ class Decision:
     """Why, as a stable code: ``"allowed"``, ``"origin-not-allowed"``, ``"header-not-allowed"``, ..."""
     subject: str = ""
     """The request value the code is about (the refused header name, method or origin)."""
+    via: str = ""
+    """What decided the origin: ``"listed"``, ``"'*'"``, ``"a pattern"``, a function's ``name()``, or
+    why it was not allowed (``"is_tenant() raised KeyError"``)."""
 
 
 class Policy:
-    """All resource rules, most specific first. Immutable; shared safely between threads."""
-
-    __slots__ = ("lookup", "table")
+    """All resource rules, most specific first. Shared safely between threads (module docstring)."""
 
     def __init__(self, table: PathTable[ResourcePolicy]) -> None:
         self.table = table
-        self.lookup = table.lookup
-        """``lookup(path) -> ResourcePolicy | None``: the rule covering ``PATH_INFO``."""
+        self.everything = table.everything
+        """The rule of a table whose only rule covers every path (no lookup needed), else None."""
+
+    def lookup(self, path: str) -> ResourcePolicy | None:
+        """The rule covering ``PATH_INFO``, or None."""
+        return self.table.lookup(path)
 
     def decide(self, method: str, path: str, headers: Mapping[str, str]) -> Decision:
         """What the middleware does with a request, given its method, ``PATH_INFO`` and headers
@@ -390,14 +418,14 @@ class Policy:
             status = answer.status if resource.automatic_options else None
             kind = "preflight"
         else:
-            answer = resource.actual(origin)
+            answer = resource.no_origin if origin is None else resource.actual(origin)
             status = None
             kind = "not CORS" if origin is None else "actual"
         shown = answer.headers + ((("Vary", answer.vary),) if answer.vary else ())
         code, subject = answer.code, answer.subject
         if code == ORIGIN_NOT_ALLOWED:
             subject = origin or ""
-        return Decision(kind, resource.pattern, answer.allowed, answer.reason, status, shown, code, subject)
+        return Decision(kind, resource.pattern, answer.allowed, answer.reason, status, shown, code, subject, answer.via)
 
 
 def compile_policy(options: Mapping[str, Any], labels: Mapping[str, str] | None = None) -> Policy:
@@ -411,7 +439,7 @@ def compile_policy(options: Mapping[str, Any], labels: Mapping[str, str] | None 
     given = normalise_options(options, "", out)
     defaults = normalise_options({k: v for k, v in DEFAULTS.items() if k not in options}, "", out)
     base = {**defaults, **given}
-    entries = parse_resources(options.get("resources", DEFAULTS["resources"]), out)
+    entries = parse_resources(options.get(RESOURCES.name, DEFAULTS[RESOURCES.name]), out)
 
     rules: list[tuple[CompiledPath, ResourcePolicy]] = []
     for pattern, overrides in entries:
@@ -420,6 +448,8 @@ def compile_policy(options: Mapping[str, Any], labels: Mapping[str, str] | None 
         if compiled is None:
             out.error("resources", shown, error or "is not a path pattern")
             continue
+        for message in pattern_warnings(pattern):
+            out.warn("resources", shown, message)
         where = f"resources[{shown!r}]."
         own = normalise_options(overrides, where, out)
         settings = build_settings({**base, **own}, frozenset(overrides), where, out)

@@ -23,19 +23,19 @@ arguments > the mapping > defaults.
 from __future__ import annotations
 
 import difflib
-import json
 from collections.abc import Mapping
 from typing import Any
 
-from .config import ALIASES, BOOLEAN_OPTIONS, OPTION_NAMES
 from .errors import ConfigError, Problem
+from .options import ALIASES, BY_NAME, OPTION_NAMES
 
-TRUE_STRINGS = frozenset({"true", "1", "yes", "on"})
-FALSE_STRINGS = frozenset({"false", "0", "no", "off"})
-LIST_OPTIONS = ("origins", "methods", "allow_headers", "expose_headers")
-
-# Settings of other CORS libraries that have no one-to-one equivalent, with what to write instead.
-_FOREIGN_HINTS = {
+# Settings of other CORS libraries (and of flask-cors' early README) that have no one-to-one
+# equivalent, with what to write instead.
+FOREIGN_HINTS = {
+    "headers": (
+        "flask-cors never read it either (its early README set it, to no effect): delete it, or use "
+        "CORS_ALLOW_HEADERS to restrict which request headers pages may send"
+    ),
     "allow_all_origins": "use CORS_ORIGINS='*'",
     "origin_allow_all": "use CORS_ORIGINS='*'",
     "urls_regex": "use CORS_RESOURCES (a path pattern such as r'/api/*')",
@@ -54,10 +54,13 @@ class Options(dict[str, Any]):
     """
 
     labels: dict[str, str]
+    ignored: dict[str, str]
+    """Unknown keys read with ``unknown="ignore"``: key -> why it is not a setting (and what to write)."""
 
     def __init__(self) -> None:
         super().__init__()
         self.labels = {}
+        self.ignored = {}
 
 
 def read_mapping(source: object, prefix: str) -> dict[str, Any]:
@@ -86,20 +89,32 @@ def options_from_mapping(
     return options
 
 
-def read_options(source: object, *, prefix: str = "CORS_", where: str = "") -> tuple[Options, list[Problem]]:
-    """Like :func:`options_from_mapping`, returning the keys that could be read and the problems."""
+def read_options(
+    source: object, *, prefix: str = "CORS_", where: str = "", unknown: str = "error"
+) -> tuple[Options, list[Problem]]:
+    """Like :func:`options_from_mapping`, returning the keys that could be read and the problems.
+
+    ``unknown="ignore"`` records unknown keys in :attr:`Options.ignored` instead of as problems: Flask's
+    ``app.config`` is shared with other extensions, which keep ``CORS_*`` keys of their own.
+    """
     problems: list[Problem] = []
     options = Options()
     for key, value in sorted(read_mapping(source, prefix).items()):
         label = f"{where}{key}"
         name = key[len(prefix) :].lower()
-        if name not in OPTION_NAMES:
-            problems.append(Problem(label, value, _unknown_key_message(name, prefix)))
+        option = BY_NAME.get(name)
+        if option is None:
+            if unknown == "ignore":
+                options.ignored[key] = unknown_key_message(name, prefix)
+            else:
+                problems.append(Problem(label, value, unknown_key_message(name, prefix)))
             continue
         if name in options:
             problems.append(Problem(label, value, f"is given twice (also as {options.labels[name]})"))
             continue
-        ok, parsed, message = _parse(name, value, key)
+        ok, parsed, message = (
+            (True, value, "") if not isinstance(value, str) else option.from_string(value.strip(), key)
+        )
         if not ok:
             problems.append(Problem(label, value, message))
             continue
@@ -108,45 +123,19 @@ def read_options(source: object, *, prefix: str = "CORS_", where: str = "") -> t
     return options, problems
 
 
-def _unknown_key_message(name: str, prefix: str) -> str:
+def unknown_key_message(name: str, prefix: str) -> str:
+    """Why ``prefix + NAME`` is not a setting, and what to write instead."""
+
     def key(option: str) -> str:  # as the operator writes it: CORS_ORIGINS, or origins in an .ini
         return prefix + option.upper() if prefix else option
 
-    hint = _FOREIGN_HINTS.get(name)
+    hint = FOREIGN_HINTS.get(name)
     if hint is not None:
         return f"is not a cors_wsgi setting; {hint}"
     guess = ALIASES.get(name) or next(iter(difflib.get_close_matches(name, OPTION_NAMES, n=1, cutoff=0.6)), None)
     if guess is not None:
         return f"is not a cors_wsgi setting; did you mean {key(guess)}?"
     return f"is not a cors_wsgi setting; valid settings are {', '.join(map(key, OPTION_NAMES))}"
-
-
-def _parse(name: str, value: object, key: str) -> tuple[bool, Any, str]:
-    """One value from a mapping: strings are parsed by the option's type, anything else passes through."""
-    if not isinstance(value, str):
-        return True, value, ""
-    text = value.strip()
-    if name in BOOLEAN_OPTIONS:
-        if text.lower() in TRUE_STRINGS:
-            return True, True, ""
-        if text.lower() in FALSE_STRINGS:
-            return True, False, ""
-        return False, None, f"must be true or false (also 1/0, yes/no, on/off), e.g. {key}=true"
-    if name == "max_age":
-        if not text:
-            return True, None, ""
-        if text.isascii() and text.isdigit():
-            return True, int(text), ""
-        return False, None, f"must be a whole number of seconds, e.g. {key}=600"
-    if name == "resources" and text[:1] in ("{", "["):
-        try:
-            return True, json.loads(text), ""
-        except ValueError as error:
-            return False, None, f'is not valid JSON ({error}); e.g. {key}=\'{{"/api/*": {{"origins": "*"}}}}\''
-    if name in LIST_OPTIONS and "\n" in text:
-        # .ini files write lists one item per line; each line may still hold a comma-separated list.
-        return True, [line.strip() for line in text.splitlines() if line.strip()], ""
-    return True, text, ""
 
 
 def relabel(problems: tuple[Problem, ...], labels: Mapping[str, str]) -> list[Problem]:

@@ -205,10 +205,12 @@ def rule_options(c: Chooser, invalid_percent: int, outer: dict[str, Any] | None 
         ("always_send", 20),
         ("automatic_options", 15),
         ("intercept_exceptions", 15),
-        ("allow_private_network", 25),
     ):
         if c.chance(default_percent):
             options[name] = c.choice([True, False])
+    # Like credentials, private network access with any origin is refused: rare, not absent.
+    if c.chance(invalid_percent if broad else 25):
+        options["allow_private_network"] = c.choice([True, False])
     return options
 
 
@@ -255,7 +257,10 @@ def config_is_valid(options: dict[str, Any]) -> bool:
             return False
         if own.get("max_age") == 100000:
             return False
-    return not any(own.get("supports_credentials") and is_broad(own.get("origins", "*")) for own in entries)
+    return not any(
+        (own.get("supports_credentials") or own.get("allow_private_network")) and is_broad(own.get("origins", "*"))
+        for own in entries
+    )
 
 
 # --- requests -----------------------------------------------------------------------------------------

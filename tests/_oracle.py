@@ -223,9 +223,12 @@ def winning_rule(options: Mapping[str, Any], path: str) -> dict[str, Any] | None
     """The effective options of the most specific pattern covering ``path``, or None.
 
     Repeated leading slashes count as one (``//api/x`` is ``/api/x``), as werkzeug and Falcon
-    route it; nothing else about the path is normalised."""
+    route it, and a path without its leading slash gets one (``api/x`` is ``/api/x``, as werkzeug's test
+    client and Flask serve it); nothing else about the path is normalised."""
     while path.startswith("//"):
         path = path[1:]
+    if not path.startswith("/"):
+        path = "/" + path
     covering = [(pattern, own) for pattern, own in resource_rules(options) if pattern.covers(path)]
     if not covering:
         return None
@@ -489,6 +492,8 @@ def expected(options: Mapping[str, Any], request: Request) -> Expected:
             cors[ACMA] = rule.max_age
         if rule.private_network and request.acrpn == "true":
             cors[ACAPN] = "true"
+            if vary:  # the answer depends on that request header too
+                vary.append("Access-Control-Request-Private-Network")
     if rule.automatic_options:
         status = "204 No Content" if allowed else "403 Forbidden"
         return Expected(True, True, False, status, cors, vary, allowed=allowed)

@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 from benchmarks import report, scenarios  # noqa: E402
 from cors_wsgi.middleware import ACCELERATED  # noqa: E402
 
-PURE = {"cors_wsgi[pure Python]"} if ACCELERATED else set()
+PURE = {scenarios.INTERPRETED} if ACCELERATED else set()
 
 
 class Run(NamedTuple):

@@ -12,7 +12,8 @@ import pytest
 from webtest import TestApp
 from werkzeug.test import Client
 
-from cors_wsgi import CORSMiddleware
+from cors_wsgi import ConfigError, CORSMiddleware
+from cors_wsgi.options import ORIGINS
 
 ACAO = "Access-Control-Allow-Origin"
 ACAC = "Access-Control-Allow-Credentials"
@@ -127,7 +128,7 @@ def test_origin_forms(origins, origin, expected) -> None:
 def test_exact_origins_are_a_hash_lookup_in_their_number() -> None:
     many = [f"https://app{i}.example.com" for i in range(1000)]
     mw = CORSMiddleware(RecordingApp(), origins=many)
-    matcher = mw.policy.lookup("/x").settings.origins  # type: ignore[union-attr]
+    matcher = mw.policy.lookup("/x").settings[ORIGINS]  # type: ignore[union-attr]
     assert isinstance(matcher.exact, frozenset)
     assert len(matcher.exact) == 1000
     assert matcher.patterns == ()
@@ -322,9 +323,17 @@ def test_no_credentials_header_by_default() -> None:
 )
 def test_private_network(allow, request_header, expected) -> None:
     extra = {} if request_header is None else {"Access-Control-Request-Private-Network": request_header}
-    response = preflight(client(allow_private_network=allow), **extra)
+    response = preflight(client(allow_private_network=allow, origins=["https://a.example"]), **extra)
     assert response.status_int == 204
     assert response.headers.get(ACAPN) == expected
+    vary = [item.strip() for item in response.headers["Vary"].split(",")]
+    # The answer depends on Access-Control-Request-Private-Network only where it was granted.
+    assert ("Access-Control-Request-Private-Network" in vary) == (expected == "true")
+
+
+def test_private_network_is_refused_with_any_origin() -> None:
+    with pytest.raises(ConfigError, match=r"allow_private_network.*private-network server"):
+        CORSMiddleware(RecordingApp(), allow_private_network=True)
 
 
 def test_send_wildcard_on_preflight() -> None:

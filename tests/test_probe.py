@@ -24,6 +24,7 @@ import pytest
 
 from cors_wsgi import CORSMiddleware
 from cors_wsgi.__main__ import main
+from cors_wsgi.options import SUPPORTS_CREDENTIALS
 from cors_wsgi.probe import (
     ProbeRequest,
     check_exposed,
@@ -846,7 +847,7 @@ def expected_by_the_middleware(index: int, path: str, origin: str, method: str, 
     """
     middleware = AGREE_MIDDLEWARES[index]
     rule = middleware.policy.lookup(path)
-    credentials_ok = not credentials or (rule is not None and rule.settings.supports_credentials)
+    credentials_ok = not credentials or (rule is not None and rule.settings[SUPPORTS_CREDENTIALS])
     required, _ = needs_preflight(method, headers)
     preflight = None
     if required:

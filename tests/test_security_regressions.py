@@ -478,7 +478,7 @@ SECRET_POLICY: dict[str, Any] = {
     "allow_headers": ["X-Secret-Token", r"x-tenant-\d+"],
     "expose_headers": ["X-Internal-Trace"],
     "supports_credentials": True,
-    "max_age": 7321,
+    "max_age": 7123,
     "allow_private_network": True,
 }
 SECRETS = [
@@ -490,7 +490,7 @@ SECRETS = [
     "X-Secret-Token",
     "tenant",
     "X-Internal-Trace",
-    "7321",
+    "7123",
     "true",
 ]
 

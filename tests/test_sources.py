@@ -18,6 +18,7 @@ import pytest
 from webtest import TestApp
 
 from cors_wsgi import ConfigError, CORSConfigWarning, CORSMiddleware
+from cors_wsgi.options import ALLOW_HEADERS, EXPOSE_HEADERS, METHODS, ORIGINS
 from cors_wsgi.sources import options_from_mapping
 
 
@@ -88,10 +89,10 @@ def test_lists_split_on_commas_and_newlines() -> None:
         },
     )
     settings = mw.policy.table.rules[0][1].settings
-    assert settings.origins.exact == {"https://a.example", "https://b.example", "https://c.example"}
-    assert settings.methods == ("GET", "PUT")
-    assert settings.allow_headers.allows("x-b") and not settings.allow_headers.allows("x-c")
-    assert settings.expose_headers == ("X-Request-Id",)
+    assert settings[ORIGINS].exact == {"https://a.example", "https://b.example", "https://c.example"}
+    assert settings[METHODS] == ("GET", "PUT")
+    assert settings[ALLOW_HEADERS].allows("x-b") and not settings[ALLOW_HEADERS].allows("x-c")
+    assert settings[EXPOSE_HEADERS] == ("X-Request-Id",)
 
 
 def test_resources_json_object_with_per_path_options() -> None:

@@ -1,14 +1,17 @@
-"""The C version of ``__call__`` (cors_wsgi/_speedups.c) must answer exactly as the Python one.
+"""Both builds give the same responses to every input, bad input included.
 
-``CORSMiddleware._call`` is the Python implementation; calling the instance runs the C one when it is
-compiled. Every request here goes through both, on the same instance, and everything the server sees
-is compared: status, header list (order included), body, whether the application ran, what ``write()``
-received, and any exception. Requests and configurations come from the fuzz generators, and a set of
-awkward applications and callers (tuples of headers, an application's own Vary and CORS headers, 5xx
-with ``intercept_exceptions=False``, ``exc_info``, keyword arguments, ``start_response`` called late,
-``write()``, a non-dict environ, non-str values, DEBUG logging) covers the branches where C hands over to
-Python. The rest of the suite runs through the C version too; ``.ci/run`` repeats the core tests with
-``CORS_WSGI_PURE_PYTHON=1``.
+The hot-path modules run compiled by mypyc where pip could build them, and interpreted elsewhere (PyPy, no
+compiler, an editable install): one source, two builds. When the compiled build is installed, the
+interpreted one is loaded beside it from the same ``.py`` files (benchmarks/interpreted.py), and every
+request here goes through both; everything the server sees is compared: status, header list (order
+included), body, whether the application ran, what ``write()`` received, and any exception. Requests and
+configurations come from the fuzz generators, and a set of awkward applications and callers (tuples of
+headers, an application's own Vary and CORS headers, 5xx with ``intercept_exceptions=False``,
+``exc_info``, keyword arguments, ``start_response`` called late, ``write()``, non-str values) covers the
+typed boundary, where compiled code checks types that interpreted code does not.
+
+``.ci/run`` (noxfile.py) runs the whole suite once on each build; ``CORS_WSGI_EXPECT_BUILD`` makes
+the first test fail when the build is not the one that leg means to test.
 """
 
 from __future__ import annotations
@@ -16,12 +19,14 @@ from __future__ import annotations
 import gc
 import logging
 import os
-import platform
+import re
 import sys
 import tracemalloc
 import warnings
 import weakref
 from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
 from typing import Any, Callable
 
 import _generators as gen
@@ -30,19 +35,31 @@ from _oracle import Request, oracle_app
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cors_wsgi import ConfigError, CORSConfigWarning, CORSMiddleware, middleware
+import cors_wsgi
+from cors_wsgi import ConfigError, CORSMiddleware, _build, middleware
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from benchmarks import interpreted  # noqa: E402
 
 ORIGIN = "https://app.example.com"
-accelerated = pytest.mark.skipif(not middleware.ACCELERATED, reason="the C accelerator is not compiled here")
+INTERPRETED: ModuleType | None = interpreted.load()
+compiled = pytest.mark.skipif(INTERPRETED is None, reason="the interpreted build is installed: nothing to compare")
 
 
-def test_the_accelerator_is_built_where_it_can_be() -> None:
-    """CI compiles it (gcc and the CPython headers are there): a silent fallback would make the README's
-    performance figures untrue and leave the C code untested."""
-    if os.environ.get("CORS_WSGI_PURE_PYTHON", "") not in ("", "0", "false", "no"):
-        assert not middleware.ACCELERATED
-    elif os.environ.get("CI") and platform.python_implementation() == "CPython":
-        assert middleware.ACCELERATED, "cors_wsgi/_speedups.c was not compiled: pip install -e . failed to build it"
+def test_the_build_is_the_one_this_run_tests() -> None:
+    """CI installs each build on purpose (CORS_WSGI_COMPILE=1 fails the install rather than fall back):
+    a silent fallback would leave the compiled build untested and the README's figures untrue."""
+    expected = os.environ.get("CORS_WSGI_EXPECT_BUILD", "")
+    if expected:
+        assert middleware.ACCELERATED is (expected == "compiled"), (expected, middleware.__file__)
+    assert middleware.ACCELERATED is middleware.__file__.endswith((".so", ".pyd"))
+
+
+def test_setup_compiles_the_modules_the_package_lists() -> None:
+    text = (ROOT / "setup.py").read_text(encoding="utf-8")
+    listed = re.findall(r'"cors_wsgi/(\w+)\.py"', text.split("COMPILED = [", 1)[1].split("]", 1)[0])
+    assert tuple(listed) == _build.COMPILED
 
 
 # --- a recording server -----------------------------------------------------------------------------------
@@ -64,16 +81,22 @@ def serve(call: Callable[[Any, Any], Any], environ: Any) -> tuple[Any, ...]:
         close = getattr(result, "close", None)
         if close is not None:
             close()
-    except Exception as error:  # compared like any other outcome (argument errors are worded differently)
+    except Exception as error:  # compared like any other outcome (messages differ between the builds)
         return ("raised", type(error))
     ran = environ.get("test.ran", []) if isinstance(environ, dict) else []
     return (seen.get("status"), seen.get("headers"), seen.get("exc_info"), body, seen["writes"], len(ran))
 
 
-def both(mw: CORSMiddleware, make_environ: Callable[[], Any]) -> tuple[Any, Any]:
-    python = serve(lambda e, s: CORSMiddleware._call(mw, e, s), make_environ())
-    native = serve(mw, make_environ())
-    return native, python
+def pair(app: Callable[[Any, Any], Any], **options: Any) -> tuple[Any, Any]:
+    """The same configuration on the compiled and on the interpreted build."""
+    assert INTERPRETED is not None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the interpreted copy has its own CORSConfigWarning class
+        return CORSMiddleware(app, **options), INTERPRETED.CORSMiddleware(app, **options)
+
+
+def both(mws: tuple[Any, Any], make_environ: Callable[[], Any]) -> tuple[Any, Any]:
+    return serve(mws[0], make_environ()), serve(mws[1], make_environ())
 
 
 # --- awkward applications -----------------------------------------------------------------------------------
@@ -226,7 +249,7 @@ REQUESTS: list[dict[str, Any]] = [
     {"HTTP_ORIGIN": ORIGIN, **PREFLIGHT, "HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK": "true"},
     {"HTTP_ORIGIN": ORIGIN, "HTTP_ACCESS_CONTROL_REQUEST_METHOD": "PUT"},  # not OPTIONS: an actual request
     {"HTTP_ORIGIN": ORIGIN, "REQUEST_METHOD": "OPTIONS"},
-    {"HTTP_ORIGIN": b"https://app.example.com"},  # not a str: Python decides
+    {"HTTP_ORIGIN": b"https://app.example.com"},  # not a str: read as empty, a malformed Origin
     {"HTTP_ORIGIN": ORIGIN, **PREFLIGHT, "REQUEST_METHOD": b"OPTIONS"},
     {"HTTP_ORIGIN": ORIGIN, **PREFLIGHT, "HTTP_ACCESS_CONTROL_REQUEST_METHOD": b"PUT"},
     {"HTTP_ORIGIN": ORIGIN, **PREFLIGHT, "HTTP_ACCESS_CONTROL_REQUEST_HEADERS": b"x-a"},
@@ -241,104 +264,110 @@ def environ_for(path: str | None, extra: dict[str, Any]) -> dict[str, Any]:
     return environ
 
 
-@accelerated
+@compiled
 @pytest.mark.parametrize("options", CONFIGS, ids=repr)
 @pytest.mark.parametrize("app", APPS, ids=lambda app: app.__name__)
 def test_awkward_applications_and_requests(options: dict[str, Any], app: Callable[[Any, Any], Any]) -> None:
-    mw = CORSMiddleware(recording(app), **options)
+    mws = pair(recording(app), **options)
     for path in [*PATHS, None]:
         for extra in REQUESTS:
-            native, python = both(mw, lambda: environ_for(path, extra))  # noqa: B023 (called at once)
-            assert native == python, (path, extra)
+            compiled_answer, interpreted_answer = both(mws, lambda: environ_for(path, extra))  # noqa: B023
+            assert compiled_answer == interpreted_answer, (path, extra)
 
 
-class NotADict(dict):  # type: ignore[type-arg]
-    """A dict subclass: C leaves it to Python."""
+WELL_BEHAVED = [plain, tuple_headers, own_vary, own_cors, own_credentials, server_error, with_exc_info, keywords,
+                late, writes, non_str_status, empty_headers, iterator_headers, list_subclass, unhashable_name,
+                bad_header, str_subclass_name]  # fmt: skip
 
 
-@accelerated
-@pytest.mark.parametrize("environ_type", [NotADict, dict])
+@pytest.mark.parametrize("options", CONFIGS, ids=repr)
+@pytest.mark.parametrize("app", WELL_BEHAVED, ids=lambda app: app.__name__)
+def test_the_middleware_itself_never_raises(options: dict[str, Any], app: Callable[[Any, Any], Any]) -> None:
+    """Whatever an application passes to start_response and whatever the request holds, an exception can
+    only come from the application's own code: never a 500 made by the middleware (either build)."""
+    mw = CORSMiddleware(recording(app), **options)
+    for path in [*PATHS, None, b"/api/x", 42]:
+        for extra in REQUESTS:
+            outcome = serve(mw, environ_for(path, extra))  # type: ignore[arg-type]
+            assert outcome[0] != "raised", (path, extra, outcome)
+
+
+class DictSubclass(dict):  # type: ignore[type-arg]
+    pass
+
+
+@compiled
+@pytest.mark.parametrize("environ_type", [DictSubclass, dict])
 def test_environ_types_and_values(environ_type: type) -> None:
-    mw = CORSMiddleware(recording(plain), resources=r"/api/*", origins=[ORIGIN])
+    mws = pair(recording(plain), resources=r"/api/*", origins=[ORIGIN])
     for environ in [
         {"PATH_INFO": "/api/x", "HTTP_ORIGIN": ORIGIN},
         {"PATH_INFO": b"/api/x", "HTTP_ORIGIN": ORIGIN},
         {"PATH_INFO": None, "HTTP_ORIGIN": ORIGIN},
+        {"PATH_INFO": "/api/x", "HTTP_ORIGIN": None},
+        {"PATH_INFO": "/api/x", "HTTP_ORIGIN": 7, "REQUEST_METHOD": None},
         {"HTTP_ORIGIN": ORIGIN},
     ]:
-        native, python = both(mw, lambda: environ_type(environ))  # noqa: B023
-        assert native == python, environ
+        compiled_answer, interpreted_answer = both(mws, lambda: environ_type(environ))  # noqa: B023
+        assert compiled_answer == interpreted_answer, environ
+        assert compiled_answer[0] != "raised", environ
 
 
-@accelerated
-def test_calls_with_the_wrong_arguments_fail_as_in_python() -> None:
-    mw = CORSMiddleware(plain)
+@compiled
+def test_calls_with_the_wrong_arguments_fail_in_both() -> None:
+    mws = pair(plain)
     for args, kwargs in [((), {}), (({},), {}), (({}, plain, 1), {}), (({},), {"start_response": plain})]:
-        with pytest.raises(TypeError) as native:
-            mw(*args, **kwargs)
-        with pytest.raises(TypeError) as python:
-            CORSMiddleware._call(mw, *args, **kwargs)
-        assert str(native.value) == str(python.value)
+        for mw in mws:
+            with pytest.raises(TypeError):
+                mw(*args, **kwargs)
 
 
-@accelerated
+@compiled
+def test_options_are_keyword_only_in_both() -> None:
+    for cls in (CORSMiddleware, INTERPRETED.CORSMiddleware):  # type: ignore[union-attr]
+        with pytest.raises(TypeError, match="keywords only"):
+            cls(plain, [ORIGIN])
+
+
 def test_keyword_call_is_served() -> None:
     mw = CORSMiddleware(recording(plain), origins=[ORIGIN])
     environ = {"PATH_INFO": "/", "HTTP_ORIGIN": ORIGIN}
-    native = serve(lambda e, s: mw(environ=e, start_response=s), dict(environ))
-    assert native == serve(lambda e, s: CORSMiddleware._call(mw, e, s), dict(environ))
-    assert ("Access-Control-Allow-Origin", ORIGIN) in native[1]
+    answer = serve(lambda e, s: mw(environ=e, start_response=s), dict(environ))
+    assert ("Access-Control-Allow-Origin", ORIGIN) in answer[1]
 
 
-@accelerated
-def test_debug_logging_is_left_to_python(caplog: pytest.LogCaptureFixture) -> None:
-    mw = CORSMiddleware(recording(plain), resources=r"/api/*", origins=[ORIGIN])
-    for extra in REQUESTS[:12]:
-        with caplog.at_level(logging.DEBUG, logger="cors_wsgi"):
-            native = serve(mw, environ_for("/api/x", extra))
-        logged = [record.getMessage() for record in caplog.records]
-        caplog.clear()
-        with caplog.at_level(logging.DEBUG, logger="cors_wsgi"):
-            python = serve(lambda e, s: CORSMiddleware._call(mw, e, s), environ_for("/api/x", extra))
-        assert native == python
-        assert logged and logged == [record.getMessage() for record in caplog.records]
-        caplog.clear()
+@compiled
+def test_debug_logging_says_the_same_in_both(caplog: pytest.LogCaptureFixture) -> None:
+    for options in ({"resources": r"/api/*", "origins": [ORIGIN]}, {"origins": [ORIGIN], "debug": True}):
+        mws = pair(recording(plain), **options)
+        for extra in REQUESTS[:12]:
+            logged = []
+            for mw in mws:
+                with caplog.at_level(logging.DEBUG, logger="cors_wsgi"):
+                    serve(mw, environ_for("/api/x", extra))
+                logged.append([record.getMessage() for record in caplog.records])
+                caplog.clear()
+            assert logged[0] and logged[0] == logged[1], extra
 
 
-@accelerated
 def test_replacing_the_application_takes_effect() -> None:
     mw = CORSMiddleware(plain, origins=[ORIGIN])
     mw.app = server_error
     status, headers, *_ = serve(mw, {"PATH_INFO": "/", "HTTP_ORIGIN": ORIGIN})
     assert status == "500 Internal Server Error" and ("Access-Control-Allow-Origin", ORIGIN) in headers
-    del mw.app
-    with pytest.raises(AttributeError):
-        mw({"PATH_INFO": "/"}, lambda *args: None)
 
 
-@accelerated
-def test_uninitialised_instance_fails_as_in_python() -> None:
-    mw = CORSMiddleware.__new__(CORSMiddleware)
-    native, python = both(mw, lambda: {"PATH_INFO": "/"})
-    assert native == python == ("raised", AttributeError)
+def test_a_subclass_is_served_by_the_same_code() -> None:
+    class Logged(CORSMiddleware):
+        calls = 0
 
+        def __call__(self, environ: Any, start_response: Any) -> Any:
+            type(self).calls += 1
+            return super().__call__(environ, start_response)
 
-@accelerated
-def test_configure_refuses_what_would_crash_it() -> None:
-    """configure() is private, but the request path reads what it stores without checking again."""
-    from cors_wsgi import _speedups  # type: ignore[attr-defined]
-
-    mw = CORSMiddleware(plain, resources=r"/api/*", origins=[ORIGIN])
-    record = middleware._rule_record(mw._single)
-    good = [mw, CORSMiddleware._call, {}, None, "/", None, "/api/", "/api0", record, mw._lookup,
-            {mw._single: record}, middleware._with_answer, frozenset(), 300, 64, 4096]  # fmt: skip
-    _speedups.configure(*good)
-    bad_records = [(1,), (*record[:6], [], *record[7:]), (*record[:8], None, *record[9:])]
-    for index, bad in [(4, None), (9, None), (10, {mw._single: (1,)}), *((8, record) for record in bad_records)]:
-        args = list(good)
-        args[index] = bad
-        with pytest.raises(TypeError):
-            _speedups.configure(*args)
+    mw = Logged(plain, origins=[ORIGIN])
+    answer = serve(mw, {"PATH_INFO": "/", "HTTP_ORIGIN": ORIGIN})
+    assert ("Access-Control-Allow-Origin", ORIGIN) in answer[1] and Logged.calls == 1
 
 
 @pytest.mark.parametrize("how", ["copy", "deepcopy", "pickle"])
@@ -353,11 +382,12 @@ def test_copies_and_pickles_are_rebuilt_from_the_options(how: str) -> None:
         assert serve(other, environ_for("/api/x", extra)) == serve(mw, environ_for("/api/x", extra)), extra
 
 
-@accelerated
 def test_a_sub_interpreter_leaves_the_main_one_alone() -> None:
-    """A middleware built in a sub-interpreter (mod_wsgi runs each application group in one) must not
-    change what the main interpreter's middleware does, during its life or after it is destroyed."""
-    interpreters = pytest.importorskip("_xxsubinterpreters")
+    """mod_wsgi runs each application group in a sub-interpreter. Compiled modules keep their state in C
+    globals shared by the whole process (mypyc issue 980), so a sub-interpreter imports the interpreted
+    build (cors_wsgi/_build.py); the main interpreter's middleware must answer the same during the
+    sub-interpreter's life and after it is destroyed."""
+    interpreters = pytest.importorskip("_interpreters" if sys.version_info >= (3, 13) else "_xxsubinterpreters")
 
     def app(environ: Any, start_response: Any) -> list[bytes]:
         start_response("200 OK", [("Vary", "Cookie")])
@@ -366,19 +396,28 @@ def test_a_sub_interpreter_leaves_the_main_one_alone() -> None:
     mw = CORSMiddleware(app, origins=[ORIGIN])
     expected = serve(mw, {"PATH_INFO": "/", "HTTP_ORIGIN": ORIGIN})
     assert expected[1] == [("Vary", "Cookie, Origin"), ("Access-Control-Allow-Origin", ORIGIN)]
-    interpreter = interpreters.create()
+    interpreter = interpreters.create(**({"isolated": False} if sys.version_info >= (3, 12) else {}))
+    code = f"""
+import sys
+sys.path[:0] = {[str(Path(cors_wsgi.__file__).parent.parent)]!r}
+from cors_wsgi import CORSMiddleware, middleware
+assert not middleware.ACCELERATED, "a sub-interpreter must not run the compiled modules"
+seen = {{}}
+mw = CORSMiddleware(lambda e, s: s("200 OK", []) or [], origins=["https://x.test"])
+mw({{"PATH_INFO": "/", "HTTP_ORIGIN": "https://x.test"}}, lambda status, headers, exc_info=None: seen.update(h=headers))
+assert seen["h"] == [("Access-Control-Allow-Origin", "https://x.test"), ("Vary", "Origin")], seen
+"""
     try:
-        code = "from cors_wsgi import CORSMiddleware\nCORSMiddleware(lambda e, s: [], origins=['https://x.test'])"
         interpreters.run_string(interpreter, code)
         assert serve(mw, {"PATH_INFO": "/", "HTTP_ORIGIN": ORIGIN}) == expected
     finally:
         interpreters.destroy(interpreter)
     assert serve(mw, {"PATH_INFO": "/", "HTTP_ORIGIN": ORIGIN}) == expected
+    assert serve(CORSMiddleware(app, origins=[ORIGIN]), {"PATH_INFO": "/", "HTTP_ORIGIN": ORIGIN}) == expected
 
 
-@accelerated
 def test_no_leak_over_many_requests() -> None:
-    """Reference counting in C: 20 000 requests of every fast-path kind leave no memory behind."""
+    """20 000 requests of every kind leave no memory behind (the compiled build manages references in C)."""
     mw = CORSMiddleware(recording(plain), resources=r"/api/*", origins=[ORIGIN], max_age=600)
     environs = [environ_for(path, extra) for path in ("/api/x", "/other") for extra in REQUESTS[:11]]
 
@@ -403,9 +442,8 @@ def test_no_leak_over_many_requests() -> None:
     assert grown < 64 * 1024, f"{grown} bytes left after {1000 * len(environs)} requests"
 
 
-@accelerated
 def test_a_cycle_through_the_application_is_collected() -> None:
-    """Flask's ``app.wsgi_app = CORSMiddleware(app.wsgi_app)`` makes a cycle through the C fields."""
+    """Flask's ``app.wsgi_app = CORSMiddleware(app.wsgi_app)`` makes a cycle through the middleware."""
 
     class App:
         def __call__(self, environ: Any, start_response: Any) -> list[bytes]:
@@ -414,48 +452,26 @@ def test_a_cycle_through_the_application_is_collected() -> None:
     app = App()
     mw = CORSMiddleware(app, origins=[ORIGIN])
     app.middleware = mw  # type: ignore[attr-defined]
-    ref = weakref.ref(mw)
+    ref = weakref.ref(app)  # a compiled class takes no weak references itself
     del app, mw
     gc.collect()
     assert ref() is None
 
 
-@accelerated
-@settings(deadline=None, database=None, max_examples=3000)
-@given(
-    st.one_of(
-        st.text(alphabet="az09_-.:/[]+AZé", max_size=30),
-        st.builds(
-            lambda scheme, host, port: f"{scheme}://{host}{port}",
-            st.sampled_from(["https", "http", "a+b.c-d", "H", "1a", ""]),
-            st.text(alphabet="ab0_-.[]:f", max_size=20),
-            st.sampled_from(["", ":", ":0", ":00", ":1", ":443", ":65535", ":99999", ":123456", ":8a"]),
-        ),
-    )
-)
-def test_origin_shape_check_in_c_is_the_regex(origin: str) -> None:
-    from cors_wsgi import _speedups  # type: ignore[attr-defined]
-    from cors_wsgi.origins import ORIGIN_RE
-
-    assert _speedups.origin_shape_ok(origin) is (ORIGIN_RE.fullmatch(origin) is not None), origin
-
-
 # --- generated configurations and requests -------------------------------------------------------------------
 
 
-@accelerated
+@compiled
 @settings(deadline=None, database=None, max_examples=150, suppress_health_check=[HealthCheck.too_slow])
 @given(st.integers(0, 2**64 - 1))
 def test_generated_configurations_and_requests(seed: int) -> None:
     chooser = gen.RandomChooser(seed)
     options = gen.config(chooser, invalid_percent=0)
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", CORSConfigWarning)
-            mw = CORSMiddleware(recording(oracle_app), **options)
-    except ConfigError:
+        mws = pair(recording(oracle_app), **options)
+    except (ConfigError, INTERPRETED.ConfigError):  # type: ignore[union-attr]
         return
     for _ in range(40):
         request: Request = gen.request(chooser, options)
-        native, python = both(mw, request.environ)
-        assert native == python, (options, request)
+        compiled_answer, interpreted_answer = both(mws, request.environ)
+        assert compiled_answer == interpreted_answer, (options, request)
