@@ -10,43 +10,44 @@ them from here. Section names are the WHATWG Fetch standard's; nothing here know
 from __future__ import annotations
 
 import re
+from typing import Final
 
 # Response headers (Fetch, "HTTP responses" of the CORS protocol).
-ACAO = "Access-Control-Allow-Origin"
-ACAC = "Access-Control-Allow-Credentials"
-ACAM = "Access-Control-Allow-Methods"
-ACAH = "Access-Control-Allow-Headers"
-ACEH = "Access-Control-Expose-Headers"
-ACMA = "Access-Control-Max-Age"
-ACAPN = "Access-Control-Allow-Private-Network"
+ACAO: Final = "Access-Control-Allow-Origin"
+ACAC: Final = "Access-Control-Allow-Credentials"
+ACAM: Final = "Access-Control-Allow-Methods"
+ACAH: Final = "Access-Control-Allow-Headers"
+ACEH: Final = "Access-Control-Expose-Headers"
+ACMA: Final = "Access-Control-Max-Age"
+ACAPN: Final = "Access-Control-Allow-Private-Network"
 """Private Network Access, a Chromium draft now on hold: Chrome and Firefox ask the user for a Local
 Network Access permission instead, which no response header grants."""
 
 # Request headers, and the WSGI environ keys a server files them under (PEP 3333: HTTP_ + upper case).
-ORIGIN = "Origin"
-ACRM = "Access-Control-Request-Method"
-ACRH = "Access-Control-Request-Headers"
-ACRPN = "Access-Control-Request-Private-Network"
-REQUEST_HEADER_KEYS = {name: "HTTP_" + name.upper().replace("-", "_") for name in (ORIGIN, ACRM, ACRH, ACRPN)}
+ORIGIN: Final = "Origin"
+ACRM: Final = "Access-Control-Request-Method"
+ACRH: Final = "Access-Control-Request-Headers"
+ACRPN: Final = "Access-Control-Request-Private-Network"
+REQUEST_HEADER_KEYS: Final = {name: "HTTP_" + name.upper().replace("-", "_") for name in (ORIGIN, ACRM, ACRH, ACRPN)}
 
-VARY_ACTUAL = "Origin"
+VARY_ACTUAL: Final = "Origin"
 """Fetch, "CORS protocol and HTTP caches": what a response whose CORS headers depend on Origin varies by."""
-VARY_PREFLIGHT = "Origin, Access-Control-Request-Method, Access-Control-Request-Headers"
-VARY_PRIVATE_NETWORK = VARY_PREFLIGHT + ", Access-Control-Request-Private-Network"
+VARY_PREFLIGHT: Final = "Origin, Access-Control-Request-Method, Access-Control-Request-Headers"
+VARY_PRIVATE_NETWORK: Final = VARY_PREFLIGHT + ", Access-Control-Request-Private-Network"
 
 # RFC 9110 section 5.6.2: token = 1*tchar. Methods and header names are tokens.
-TOKEN_RE = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+TOKEN_RE: Final = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 
-SAFELISTED_METHODS = frozenset({"GET", "HEAD", "POST"})
+SAFELISTED_METHODS: Final = frozenset({"GET", "HEAD", "POST"})
 """Fetch, "CORS-safelisted method": never needs to appear in Access-Control-Allow-Methods. The standard
 will not add more: new methods such as ``QUERY`` are ordinary methods that need a preflight."""
-NORMALISED_METHODS = frozenset({"DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"})
+NORMALISED_METHODS: Final = frozenset({"DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"})
 """Fetch, "normalize a method": only these are upper-cased; ``fetch(url, {method: "patch"})`` sends
 ``patch``, which ``Access-Control-Allow-Methods: PATCH`` does not allow."""
-FORBIDDEN_METHODS = frozenset({"CONNECT", "TRACE", "TRACK"})
+FORBIDDEN_METHODS: Final = frozenset({"CONNECT", "TRACE", "TRACK"})
 """Fetch, "forbidden method": a page can never send these."""
 
-FORBIDDEN_REQUEST_HEADERS = frozenset(
+FORBIDDEN_REQUEST_HEADERS: Final = frozenset(
     {
         "accept-charset",
         "accept-encoding",
@@ -72,27 +73,29 @@ FORBIDDEN_REQUEST_HEADERS = frozenset(
     }
 )
 """Fetch, "forbidden request-header": a page cannot set them; ``fetch()`` silently drops them."""
-FORBIDDEN_REQUEST_PREFIXES = ("proxy-", "sec-")
-METHOD_OVERRIDE_HEADERS = frozenset({"x-http-method", "x-http-method-override", "x-method-override"})
+FORBIDDEN_REQUEST_PREFIXES: Final = ("proxy-", "sec-")
+METHOD_OVERRIDE_HEADERS: Final = frozenset({"x-http-method", "x-http-method-override", "x-method-override"})
 """Forbidden when their value names a forbidden method (Fetch, "forbidden request-header")."""
 
-SAFELISTED_REQUEST_HEADERS = frozenset({"accept", "accept-language", "content-language", "content-type", "range"})
+SAFELISTED_REQUEST_HEADERS: Final = frozenset(
+    {"accept", "accept-language", "content-language", "content-type", "range"}
+)
 """Fetch, "CORS-safelisted request-header" names; each is safelisted only for some values (``probe``
 checks the values)."""
-SAFELISTED_CONTENT_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data", "text/plain"})
-MAX_SAFELISTED_VALUE = 128
-MAX_SAFELISTED_TOTAL = 1024
+SAFELISTED_CONTENT_TYPES: Final = frozenset({"application/x-www-form-urlencoded", "multipart/form-data", "text/plain"})
+MAX_SAFELISTED_VALUE: Final = 128
+MAX_SAFELISTED_TOTAL: Final = 1024
 
-SAFELISTED_RESPONSE_HEADERS = frozenset(
+SAFELISTED_RESPONSE_HEADERS: Final = frozenset(
     {"cache-control", "content-language", "content-length", "content-type", "expires", "last-modified", "pragma"}
 )
 """Fetch, "CORS-safelisted response-header name": readable by a page without Access-Control-Expose-Headers."""
-FORBIDDEN_RESPONSE_HEADERS = frozenset({"set-cookie", "set-cookie2"})
+FORBIDDEN_RESPONSE_HEADERS: Final = frozenset({"set-cookie", "set-cookie2"})
 """Fetch, "forbidden response-header name": never exposed to a page, whatever the server says."""
 
-DEFAULT_MAX_AGE = 5
+DEFAULT_MAX_AGE: Final = 5
 """Seconds a browser caches a preflight without (or with an invalid) Access-Control-Max-Age."""
-MAX_AGE_CAPS = {"Chromium": 7200, "WebKit": 600, "Firefox": 86400}
+MAX_AGE_CAPS: Final = {"Chromium": 7200, "WebKit": 600, "Firefox": 86400}
 """What browsers do with a larger Access-Control-Max-Age: they use their cap instead."""
 
 

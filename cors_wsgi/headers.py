@@ -11,25 +11,25 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from .fetch import TOKEN_RE, is_forbidden_request_header
 
 Header = tuple[str, str]
 HeaderList = list[Header]
 
-MAX_METHOD_LENGTH = 64
-MAX_ACRH_LENGTH = 4096
+MAX_METHOD_LENGTH: Final = 64
+MAX_ACRH_LENGTH: Final = 4096
 """Longer ``Access-Control-Request-Headers`` fail the preflight in constant time. Browsers send one
 lowercase name per non-safelisted header the page set; 4 KiB is over a hundred such names."""
-MAX_ACRH_ELEMENTS = 128
+MAX_ACRH_ELEMENTS: Final = 128
 """More commas than this fail too (counted in C, before any split), which bounds the per-name work."""
 
 # A glob written where a regex was meant: ``X-Company-*``.
-_GLOB_HEADER_RE = re.compile(r"[A-Za-z0-9_\-]*\*[A-Za-z0-9_\-*]*")
+_GLOB_HEADER_RE: Final = re.compile(r"[A-Za-z0-9_\-]*\*[A-Za-z0-9_\-*]*")
 # Plain header names: tchar minus the characters that make a string a regular expression.
-_PLAIN_NAME_RE = re.compile(r"[!#%&'_`~0-9A-Za-z\-]+")
-_HEADER_REGEX_CHARS = frozenset("\\]?$^[()*+.|{}")
+_PLAIN_NAME_RE: Final = re.compile(r"[!#%&'_`~0-9A-Za-z\-]+")
+_HEADER_REGEX_CHARS: Final = frozenset("\\]?$^[()*+.|{}")
 
 
 def split_list(value: str) -> list[str]:
@@ -164,7 +164,7 @@ def merge_vary(headers: Sequence[Any], names: Sequence[str]) -> list[Any] | None
     return result
 
 
-_COMMON_RESPONSE_HEADERS = (
+_COMMON_RESPONSE_HEADERS: Final = (
     "Accept-Ranges", "Age", "Allow", "Cache-Control", "Connection", "Content-Disposition", "Content-Encoding",
     "Content-Language", "Content-Length", "Content-Location", "Content-Range", "Content-Security-Policy",
     "Content-Type", "Cross-Origin-Opener-Policy", "Cross-Origin-Resource-Policy", "Date", "ETag", "Expires",
@@ -172,7 +172,7 @@ _COMMON_RESPONSE_HEADERS = (
     "Retry-After", "Server", "Set-Cookie", "Strict-Transport-Security", "Transfer-Encoding", "WWW-Authenticate",
     "X-Content-Type-Options", "X-Frame-Options", "X-Request-Id", "X-XSS-Protection", "Etag", "Content-type",
 )  # fmt: skip
-ORDINARY_RESPONSE_HEADERS = frozenset(
+ORDINARY_RESPONSE_HEADERS: Final = frozenset(
     spelling for name in _COMMON_RESPONSE_HEADERS for spelling in (name, name.lower(), name.upper())
 )
 """Header names, as applications commonly spell them, that are neither ``Vary`` nor ``Access-Control-*``:

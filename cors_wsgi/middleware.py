@@ -34,7 +34,7 @@ import logging
 import os
 import warnings
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from .errors import ConfigError, CORSConfigWarning, Problem
 from .explain import Explanation, explain, shown
@@ -60,10 +60,16 @@ ACCELERATED = __file__.endswith((".so", ".pyd"))
 """True when this module runs compiled by mypyc, False when interpreted (PyPy, no compiler, an
 editable install)."""
 
-logger = logging.getLogger("cors_wsgi")
-_ACRM = REQUEST_HEADER_KEYS["Access-Control-Request-Method"]
-_ACRH = REQUEST_HEADER_KEYS["Access-Control-Request-Headers"]
-_ACRPN = REQUEST_HEADER_KEYS["Access-Control-Request-Private-Network"]
+logger: Final = logging.getLogger("cors_wsgi")
+_DEBUG: Final = logging.DEBUG
+_is_enabled_for: Final = logger.isEnabledFor
+_ACRM: Final = REQUEST_HEADER_KEYS["Access-Control-Request-Method"]
+_ACRH: Final = REQUEST_HEADER_KEYS["Access-Control-Request-Headers"]
+_ACRPN: Final = REQUEST_HEADER_KEYS["Access-Control-Request-Private-Network"]
+
+
+def _debug_logging() -> bool:
+    return _is_enabled_for(_DEBUG)
 
 
 class _ClassSignature:
@@ -119,7 +125,7 @@ class CORSMiddleware:
     def _compile(self, options: Mapping[str, Any], labels: Mapping[str, str] | None) -> Policy:
         policy = compile_policy(options, labels)
         self._source: tuple[dict[str, Any], Mapping[str, str] | None] = (dict(options), labels)  # __reduce__
-        if logger.isEnabledFor(logging.DEBUG):
+        if _debug_logging():
             for path, resource in policy.table.rules:
                 logger.debug("CORS rule %r (%s): %r", path.source, path.kind, resource.settings)
         return policy
@@ -226,26 +232,32 @@ class CORSMiddleware:
                 origin = ""
             # Fetch: a preflight is OPTIONS with Origin and Access-Control-Request-Method; any other
             # request with Origin (an OPTIONS without ACRM included) is an actual CORS request.
-            if _ACRM in environ and environ.get("REQUEST_METHOD") == "OPTIONS":
-                return self._preflight(environ, start_response, resource, origin)
+            method = environ.get(_ACRM)
+            if method is not None and environ.get("REQUEST_METHOD") == "OPTIONS":
+                return self._preflight(environ, start_response, resource, origin, method)
             answer = resource.actual(origin)
-        if logger.isEnabledFor(logging.DEBUG):
+        if _debug_logging():
             self._log("request", environ, resource, answer)
         return self.app(environ, _StartResponse(start_response, answer, resource.intercept_exceptions))
 
     def _preflight(
-        self, environ: WSGIEnvironment, start_response: StartResponse, resource: ResourcePolicy, origin: str
+        self,
+        environ: WSGIEnvironment,
+        start_response: StartResponse,
+        resource: ResourcePolicy,
+        origin: str,
+        method: object,
     ) -> Iterable[bytes]:
-        method = environ[_ACRM]
         if not isinstance(method, str):
             method = ""
         request_headers = environ.get(_ACRH)
         if request_headers is not None and not isinstance(request_headers, str):
             request_headers = ""
-        private_network = environ.get(_ACRPN)
+        # Access-Control-Request-Private-Network changes nothing unless allow_private_network is on.
+        private_network = environ.get(_ACRPN) if resource.private_network else None
         if not isinstance(private_network, str):
             private_network = None
-        debug = logger.isEnabledFor(logging.DEBUG)
+        debug = _debug_logging()
         if resource.automatic_options and not debug:
             status, headers = resource.preflight_response(origin, method, request_headers, private_network)
             start_response(status, headers)
@@ -331,8 +343,9 @@ def _with_answer(headers: Any, answer: Answer) -> Any:
             headers = list(headers)
         except TypeError:  # not headers at all: the server will say so, as it would without us
             return headers
-    for header in headers:
+    listed: list[Any] = headers
+    for header in listed:
         name = header[0] if type(header) is tuple and len(header) == 2 else None
         if type(name) is not str or name not in ORDINARY_RESPONSE_HEADERS:
-            return add_cors_headers(headers, answer.headers, answer.vary)
-    return headers + answer.appended
+            return add_cors_headers(listed, answer.headers, answer.vary)
+    return listed + answer.appended

@@ -27,19 +27,19 @@ import logging
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Callable, Union
+from typing import Callable, Final, Union
 from urllib.parse import urlsplit
 
-logger = logging.getLogger("cors_wsgi")
+logger: Final = logging.getLogger("cors_wsgi")
 
-MAX_ORIGIN_LENGTH = 300
+MAX_ORIGIN_LENGTH: Final = 300
 """Longer ``Origin`` values are rejected before any lookup (a hash of a huge string is not free)."""
 
-DEFAULT_PORTS = {"http": "80", "https": "443", "ws": "80", "wss": "443", "ftp": "21"}
+DEFAULT_PORTS: Final = {"http": "80", "https": "443", "ws": "80", "wss": "443", "ftp": "21"}
 
 # Characters that make a string a regular expression: flask-cors' guess, minus "*" (which we read as a
 # wildcard in the two positions we accept, and refuse elsewhere).
-REGEX_CHARS = frozenset("\\]?$^[()")
+REGEX_CHARS: Final = frozenset("\\]?$^[()")
 
 _SCHEME = r"[a-z][a-z0-9+.\-]*"
 _LABEL = r"[a-z0-9_](?:[a-z0-9_\-]*[a-z0-9_])?"
@@ -49,7 +49,7 @@ _PORT = r"[1-9][0-9]{0,4}|0"
 
 # The shape of a serialised origin, as browsers send it. Used on requests (bounded input) and to
 # validate exact origins in the configuration.
-ORIGIN_RE = re.compile(rf"(?P<scheme>{_SCHEME})://(?P<host>{_HOSTNAME}|{_IPV6})(?::(?P<port>{_PORT}))?")
+ORIGIN_RE: Final = re.compile(rf"(?P<scheme>{_SCHEME})://(?P<host>{_HOSTNAME}|{_IPV6})(?::(?P<port>{_PORT}))?")
 
 PatternLike = Union[str, "re.Pattern[str]", "OriginCheck"]
 
@@ -57,11 +57,11 @@ PatternLike = Union[str, "re.Pattern[str]", "OriginCheck"]
 OriginCheck = Callable[[str], bool]
 """A function in ``origins``: called with a well-formed origin no static item allowed; only ``True`` allows."""
 
-ALLOWED_EXACT = "listed"
-ALLOWED_ANY = "'*'"
-ALLOWED_PATTERN = "a pattern"
-NOT_ALLOWED = "not allowed"
-MALFORMED = "malformed"
+ALLOWED_EXACT: Final = "listed"
+ALLOWED_ANY: Final = "'*'"
+ALLOWED_PATTERN: Final = "a pattern"
+NOT_ALLOWED: Final = "not allowed"
+MALFORMED: Final = "malformed"
 
 
 @dataclass(frozen=True)
@@ -148,7 +148,7 @@ class ParsedOrigins:
 # the common top-level domains, with and without a port, digit or hyphen (so that `.*\.(com|net)`,
 # `https://[a-z.]+` and `https?://\w+\.\w+` are caught as well as `.*`). None of them can be a site's
 # own origin, so a pattern matching one of them matches strangers.
-_ANY_ORIGIN_PROBES = (
+_ANY_ORIGIN_PROBES: Final = (
     "https://cors-wsgi-probe.invalid",
     "http://attacker-probe.invalid:8080",
     "https://attacker.com",
@@ -160,12 +160,12 @@ _ANY_ORIGIN_PROBES = (
     "https://attacker.co.uk",
     "https://attacker1.com:8443",
 )
-_NULL_ERROR = (
+_NULL_ERROR: Final = (
     "'null' is the origin of sandboxed iframes, file: pages and some redirects; any website can produce "
     "it, so allowing it allows everyone. Remove it"
 )
 
-_LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "[::1]"})
+_LOOPBACK_HOSTS: Final = frozenset({"localhost", "127.0.0.1", "[::1]"})
 
 
 def parse_origins(items: Iterable[PatternLike]) -> ParsedOrigins:
@@ -245,7 +245,7 @@ def parse_origins(items: Iterable[PatternLike]) -> ParsedOrigins:
 
 # Plain-http origins on other hosts, and on loopback ones (which browsers treat as secure contexts:
 # RFC 6761 reserves localhost, and Fetch's "potentially trustworthy origin" includes 127/8 and [::1]).
-_REMOTE_HTTP_PROBES = (
+_REMOTE_HTTP_PROBES: Final = (
     "http://attacker.com",
     "http://app.example.com",
     "http://example.com:8080",
@@ -255,7 +255,7 @@ _REMOTE_HTTP_PROBES = (
     "http://localhost.attacker.com",
     "http://127.0.0.1.attacker.com",
 )
-_LOOPBACK_HTTP_PROBES = (
+_LOOPBACK_HTTP_PROBES: Final = (
     "http://localhost",
     "http://localhost:3000",
     "http://127.0.0.1",
@@ -264,9 +264,9 @@ _LOOPBACK_HTTP_PROBES = (
     "http://[::1]:8080",
     "http://app.localhost:5173",
 )
-_LOOPBACK_REGEX_HOSTS = re.compile(r"localhost|127\\\.0\\\.0\\\.1|\\\[::1\\\]")
-_REGEX_PORT = re.compile(r":(?:\\d|\[0-9\])(?:[+*]|\{\d*,?\d*\})?")
-_MAY_BE_HTTP = re.compile(r"http(?!s(?![?*]))")
+_LOOPBACK_REGEX_HOSTS: Final = re.compile(r"localhost|127\\\.0\\\.0\\\.1|\\\[::1\\\]")
+_REGEX_PORT: Final = re.compile(r":(?:\\d|\[0-9\])(?:[+*]|\{\d*,?\d*\})?")
+_MAY_BE_HTTP: Final = re.compile(r"http(?!s(?![?*]))")
 
 
 def _plain_http_reach(regex: re.Pattern[str], text: str) -> str:

@@ -23,14 +23,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar, Union
+from typing import Any, Final, Generic, TypeVar, Union
 
 PathPattern = Union[str, "re.Pattern[str]"]
 T = TypeVar("T")
 
 # flask-cors' "probably a regex" characters: anything else is a literal path.
-PATH_REGEX_CHARS = frozenset("*\\]?$^[()")
-_REGEX_META = frozenset(".^$*+?{}[]\\|()")
+PATH_REGEX_CHARS: Final = frozenset("*\\]?$^[()")
+_REGEX_META: Final = frozenset(".^$*+?{}[]\\|()")
 
 
 def pattern_text(pattern: PathPattern) -> str:
@@ -160,14 +160,15 @@ class PathTable(Generic[T]):
                 literals.setdefault(path.literal, value)
         self._literals = literals
         # Literals sort first, so a literal hit is always the winning rule. The rest are tried in order,
-        # as (starts, bare prefix, regex, value): a prefix rule is a startswith, not a regex.
-        ordered: list[tuple[str, str | None, re.Pattern[str] | None, T]] = []
+        # as (starts, bare prefix or "", regex, value): a prefix rule is a startswith, not a regex. A routed
+        # path is never "" (routed_path), so "" as the bare prefix matches nothing.
+        ordered: list[tuple[str, str, re.Pattern[str] | None, T]] = []
         for path, value in self.rules:
             if path.kind == "prefix":
-                bare = path.literal if path.bare_prefix and path.literal else None
+                bare = path.literal if path.bare_prefix and path.literal else ""
                 ordered.append((path.literal + "/" if bare else path.literal, bare, None, value))
             elif path.kind == "regex":
-                ordered.append(("", None, path.regex, value))
+                ordered.append(("", "", path.regex, value))
         self._ordered = tuple(ordered)
         only = self.rules[0] if len(self.rules) == 1 else None
         self.everything: T | None = None
@@ -178,9 +179,10 @@ class PathTable(Generic[T]):
         """The value of the most specific rule covering ``path`` (see :func:`routed_path`), or None."""
         if not path.startswith("/") or path.startswith("//"):
             path = routed_path(path)
-        value = self._literals.get(path)
-        if value is not None:
-            return value
+        if self._literals:
+            value = self._literals.get(path)
+            if value is not None:
+                return value
         for starts, bare, regex, candidate in self._ordered:
             if regex is None:
                 if path.startswith(starts) or path == bare:
@@ -192,8 +194,8 @@ class PathTable(Generic[T]):
 
 # --- patterns that cannot mean what their author wrote -------------------------------------------------
 
-_CONVERTER_RE = re.compile(r"<(?:[A-Za-z_]\w*(?:\([^)]*\))?:)?[A-Za-z_]\w*>")
-_PLACEHOLDER_RE = re.compile(r"\{[A-Za-z_]\w*(?::[^{}]*)?\}")
+_CONVERTER_RE: Final = re.compile(r"<(?:[A-Za-z_]\w*(?:\([^)]*\))?:)?[A-Za-z_]\w*>")
+_PLACEHOLDER_RE: Final = re.compile(r"\{[A-Za-z_]\w*(?::[^{}]*)?\}")
 
 
 def pattern_warnings(pattern: PathPattern) -> list[str]:

@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 from .config import build_settings, normalise_options, parse_resources
 from .errors import Collector, ConfigError, warn
@@ -66,23 +66,23 @@ from .paths import CompiledPath, PathTable, compile_path, pattern_text, pattern_
 from .sources import relabel, relabel_option
 
 # Why a request was allowed or rejected, as stable codes for tools (explain(), probe, logs).
-ALLOWED = "allowed"
-NO_ORIGIN = "no-origin"
-ORIGIN_NOT_ALLOWED = "origin-not-allowed"
-METHOD_MALFORMED = "method-malformed"
-METHOD_NOT_ALLOWED = "method-not-allowed"
-HEADERS_MALFORMED = "headers-malformed"
-HEADER_NOT_ALLOWED = "header-not-allowed"
-NOT_COVERED = "path-not-covered"
+ALLOWED: Final = "allowed"
+NO_ORIGIN: Final = "no-origin"
+ORIGIN_NOT_ALLOWED: Final = "origin-not-allowed"
+METHOD_MALFORMED: Final = "method-malformed"
+METHOD_NOT_ALLOWED: Final = "method-not-allowed"
+HEADERS_MALFORMED: Final = "headers-malformed"
+HEADER_NOT_ALLOWED: Final = "header-not-allowed"
+NOT_COVERED: Final = "path-not-covered"
 
-DEBUG_HEADER = "X-CORS-Debug"
-NO_CONTENT = "204 No Content"
-FORBIDDEN = "403 Forbidden"
-FORBIDDEN_BODY_HEADERS = (("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", "0"))
+DEBUG_HEADER: Final = "X-CORS-Debug"
+NO_CONTENT: Final = "204 No Content"
+FORBIDDEN: Final = "403 Forbidden"
+FORBIDDEN_BODY_HEADERS: Final = (("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", "0"))
 
-PREFLIGHT_CACHE_SIZE = 256
+PREFLIGHT_CACHE_SIZE: Final = 256
 """Per resource rule; see ResourcePolicy.preflight_response."""
-_COMMON_REQUEST_HEADERS = frozenset(
+_COMMON_REQUEST_HEADERS: Final = frozenset(
     {"accept", "accept-language", "authorization", "content-language", "content-type", "x-requested-with",
      "x-csrftoken", "x-csrf-token", "x-xsrf-token", "cache-control", "if-match", "if-none-match", "range"}
 )  # fmt: skip
@@ -165,7 +165,7 @@ class ResourcePolicy:
         max_age = settings[MAX_AGE]
         max_age_header: tuple[Header, ...] = () if max_age is None else ((ACMA, str(max_age)),)
         self._preflight_tail = allow_credentials + max_age_header
-        self._private_network = settings[ALLOW_PRIVATE_NETWORK]
+        self.private_network = settings[ALLOW_PRIVATE_NETWORK]
         self._debug = settings[DEBUG]
         self._vary_preflight = VARY_PREFLIGHT if settings[VARY_HEADER] else ""
 
@@ -200,12 +200,12 @@ class ResourcePolicy:
         self._preflight_rejected = Answer(
             False, (), self._vary_preflight, "origin not allowed", ORIGIN_NOT_ALLOWED, "", 403, NOT_ALLOWED
         )
-        self._fast_preflights = settings[AUTOMATIC_OPTIONS] and not self._debug and not self._private_network
+        self._fast_preflights = settings[AUTOMATIC_OPTIONS] and not self._debug and not self.private_network
         """Preflights may be answered from the caches and refused early (debug mode explains instead).
         The cached answers hold no Access-Control-Allow-Private-Network, and without
         allow_private_network a preflight's Access-Control-Request-Private-Network changes nothing, so
         the fast path need not look for it."""
-        self._refused = self._preflight_rejected.response()
+        self._refused = tuple(self._preflight_rejected.response()[1])
 
         # Allowed preflights, keyed by (Access-Control-Request-Method, Access-Control-Request-Headers):
         # everything in the answer but the origin. Only keys made of configured values go in (a method
@@ -213,10 +213,11 @@ class ResourcePolicy:
         # lowercase, sorted, comma-separated), and only answers computed by preflight() itself, so a
         # client can neither make it grow past PREFLIGHT_CACHE_SIZE nor make it answer wrongly.
         self._preflight_cache: dict[tuple[str, str | None], tuple[Header, ...]] = {}
-        # The same for exact origins, with the origin in the key and the whole answer as the value: a
+        # The same for listed origins, with the origin in the key and the whole answer as the value: a
         # repeated preflight is then one lookup. Bounded by the same rules (origins from the
         # configuration), so its size is too.
-        self._exact_preflights: dict[tuple[str, str, str | None], tuple[Header, ...]] = {}
+        self._exact_preflights: dict[str, dict[str, dict[str | None, tuple[Header, ...]]]] = {}
+        self._exact_preflight_count = 0
         self._cacheable_methods = frozenset(methods or ALL_METHODS)
         allow = settings[ALLOW_HEADERS]
         self._cacheable_names = allow.names if not allow.allow_any else _COMMON_REQUEST_HEADERS
@@ -241,20 +242,24 @@ class ResourcePolicy:
         self, origin: str, method: str, request_headers: str | None, private_network: str | None
     ) -> tuple[str, list[Header]]:
         """A preflight's status line and headers, from the caches when it can be: an oversized value is
-        refused before anything is hashed, a preflight seen before is one lookup, and an unknown origin
-        is refused when only exact origins are configured."""
+        refused before anything is hashed, a preflight seen before from a listed origin is one lookup, an
+        unknown origin is refused when only listed origins are configured, and a preflight seen before
+        from an origin a pattern allows is two."""
         if self._fast_preflights:
             if (
                 len(origin) > MAX_ORIGIN_LENGTH
                 or len(method) > MAX_METHOD_LENGTH
                 or (request_headers is not None and len(request_headers) > MAX_ACRH_LENGTH)
             ):
-                return self._refused[0], list(self._refused[1])
-            cached = self._exact_preflights.get((origin, method, request_headers))
-            if cached is not None:
-                return NO_CONTENT, list(cached)
+                return FORBIDDEN, list(self._refused)
+            by_method = self._exact_preflights.get(origin)
+            if by_method is not None:
+                by_headers = by_method.get(method)
+                cached = None if by_headers is None else by_headers.get(request_headers)
+                if cached is not None:
+                    return NO_CONTENT, list(cached)
             if self._exact_only and origin not in self.exact_answers:
-                return self._refused[0], list(self._refused[1])
+                return FORBIDDEN, list(self._refused)
             rest = self._preflight_cache.get((method, request_headers))
             if rest is not None and (origin in self.exact_answers or self._origins.allows(origin)):
                 return NO_CONTENT, [(ACAO, "*" if self._wildcard else origin), *rest]
@@ -295,7 +300,7 @@ class ResourcePolicy:
             return self._refuse(origin, f"method {method!r} not allowed", METHOD_NOT_ALLOWED, method, method, names)
 
         headers = self._preflight_headers(origin, method, names)
-        if self._private_network and private_network == "true":
+        if self.private_network and private_network == "true":
             headers.append((ACAPN, "true"))
             vary = VARY_PRIVATE_NETWORK if vary else ""
         elif private_network is None and len(self._preflight_cache) < PREFLIGHT_CACHE_SIZE:
@@ -316,8 +321,9 @@ class ResourcePolicy:
             rest += (("Vary", self._vary_preflight),)
         self._preflight_cache[(method, request_headers)] = rest
         origin = headers[0][1]
-        if origin in self.exact_answers and len(self._exact_preflights) < PREFLIGHT_CACHE_SIZE * 4:
-            self._exact_preflights[(origin, method, request_headers)] = (headers[0], *rest)
+        if origin in self.exact_answers and self._exact_preflight_count < PREFLIGHT_CACHE_SIZE * 4:
+            self._exact_preflight_count += 1
+            self._exact_preflights.setdefault(origin, {}).setdefault(method, {})[request_headers] = (headers[0], *rest)
 
     def _preflight_headers(self, origin: str, method: str, names: list[str] | None) -> list[Header]:
         headers: list[Header] = [(ACAO, "*" if self._wildcard else origin), (ACAM, self._acam or method)]
