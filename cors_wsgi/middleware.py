@@ -40,6 +40,7 @@ from .errors import ConfigError, CORSConfigWarning, Problem
 from .explain import Explanation, explain, shown
 from .fetch import REQUEST_HEADER_KEYS
 from .headers import ORDINARY_RESPONSE_HEADERS, add_cors_headers
+from .origins import MAX_ORIGIN_LENGTH
 from .options import DEBUG, CORSOptions, signature
 from .policy import Answer, Decision, Policy, ResourcePolicy, compile_policy
 from .sources import Options, read_options
@@ -63,13 +64,11 @@ editable install)."""
 logger: Final = logging.getLogger("cors_wsgi")
 _DEBUG: Final = logging.DEBUG
 _is_enabled_for: Final = logger.isEnabledFor
+"""Asked on every request, as the logging module means it to be (its answer is cached there): DEBUG logs
+say why each request was allowed or refused. The bound method spares an attribute lookup per request."""
 _ACRM: Final = REQUEST_HEADER_KEYS["Access-Control-Request-Method"]
 _ACRH: Final = REQUEST_HEADER_KEYS["Access-Control-Request-Headers"]
 _ACRPN: Final = REQUEST_HEADER_KEYS["Access-Control-Request-Private-Network"]
-
-
-def _debug_logging() -> bool:
-    return _is_enabled_for(_DEBUG)
 
 
 class _ClassSignature:
@@ -125,7 +124,7 @@ class CORSMiddleware:
     def _compile(self, options: Mapping[str, Any], labels: Mapping[str, str] | None) -> Policy:
         policy = compile_policy(options, labels)
         self._source: tuple[dict[str, Any], Mapping[str, str] | None] = (dict(options), labels)  # __reduce__
-        if _debug_logging():
+        if _is_enabled_for(_DEBUG):
             for path, resource in policy.table.rules:
                 logger.debug("CORS rule %r (%s): %r", path.source, path.kind, resource.settings)
         return policy
@@ -235,10 +234,13 @@ class CORSMiddleware:
             method = environ.get(_ACRM)
             if method is not None and environ.get("REQUEST_METHOD") == "OPTIONS":
                 return self._preflight(environ, start_response, resource, origin, method)
-            answer = resource.actual(origin)
-        if _debug_logging():
+            # The answer for a listed origin is ready: one lookup (of a bounded value: a hostile Origin is
+            # never hashed).
+            found = resource.exact_answers.get(origin) if len(origin) <= MAX_ORIGIN_LENGTH else None
+            answer = resource.actual(origin) if found is None else found
+        if _is_enabled_for(_DEBUG):
             self._log("request", environ, resource, answer)
-        return self.app(environ, _StartResponse(start_response, answer, resource.intercept_exceptions))
+        return _call_with_headers(self.app, environ, start_response, answer, resource.intercept_exceptions)
 
     def _preflight(
         self,
@@ -257,7 +259,7 @@ class CORSMiddleware:
         private_network = environ.get(_ACRPN) if resource.private_network else None
         if not isinstance(private_network, str):
             private_network = None
-        debug = _debug_logging()
+        debug = _is_enabled_for(_DEBUG)
         if resource.automatic_options and not debug:
             status, headers = resource.preflight_response(origin, method, request_headers, private_network)
             start_response(status, headers)
@@ -269,7 +271,7 @@ class CORSMiddleware:
             status, headers = answer.response()
             start_response(status, headers)
             return []
-        return self.app(environ, _StartResponse(start_response, answer, resource.intercept_exceptions))
+        return _call_with_headers(self.app, environ, start_response, answer, resource.intercept_exceptions)
 
     def _log(self, kind: str, environ: WSGIEnvironment, resource: ResourcePolicy, answer: Answer) -> None:
         method = environ.get("REQUEST_METHOD", "")
@@ -308,44 +310,44 @@ def _rebuild(
     return self
 
 
-class _StartResponse:
-    """The ``start_response`` the application gets: the server's, with ``answer``'s headers added.
+def _call_with_headers(
+    app: WSGIApplication, environ: WSGIEnvironment, start_response: StartResponse, answer: Answer, intercept: bool
+) -> Iterable[bytes]:
+    """Call ``app`` with a ``start_response`` that adds ``answer``'s headers.
 
-    A class rather than a closure so that the request path allocates one small object, and uncovered
-    paths and preflights none.
+    A function of its own rather than inline in ``__call__``: a closure's variables are cells, made on
+    every call of the function that defines it, and uncovered paths and preflights need none.
     """
-
-    __slots__ = ("answer", "intercept_exceptions", "start_response")
-
-    def __init__(self, start_response: StartResponse, answer: Answer, intercept_exceptions: bool) -> None:
-        self.start_response = start_response
-        self.answer = answer
-        self.intercept_exceptions = intercept_exceptions
 
     # Any: whatever the application passes goes on to the server; only a str status is inspected.
-    def __call__(self, status: Any, headers: Any, exc_info: Any = None) -> Any:
-        if self.intercept_exceptions or not (isinstance(status, str) and status.startswith("5")):
-            headers = _with_answer(headers, self.answer)
+    def cors_start_response(status: Any, headers: Any, exc_info: Any = None) -> Any:
+        if intercept or not (isinstance(status, str) and status.startswith("5")):
+            # Almost no application sets Vary or CORS headers itself: then one concatenation is enough,
+            # and a set lookup per name (ORDINARY_RESPONSE_HEADERS) shows it without lower-casing each.
+            if type(headers) is list:
+                for header in headers:
+                    name = header[0] if type(header) is tuple and len(header) == 2 else None
+                    if type(name) is not str or name not in ORDINARY_RESPONSE_HEADERS:
+                        headers = _merged(headers, answer)
+                        break
+                else:
+                    headers = headers + answer.appended
+            else:
+                headers = _merged(headers, answer)
         if exc_info is None:
-            return self.start_response(status, headers)
-        return self.start_response(status, headers, exc_info)
+            return start_response(status, headers)
+        return start_response(status, headers, exc_info)
+
+    return app(environ, cors_start_response)
 
 
-def _with_answer(headers: Any, answer: Answer) -> Any:
-    """The application's headers with ``answer``'s, as a new list.
-
-    Almost no application sets ``Vary`` or CORS headers itself: then one concatenation is enough, and a
-    set lookup per name (:data:`~cors_wsgi.headers.ORDINARY_RESPONSE_HEADERS`) shows it without
-    lower-casing each one. Otherwise :func:`~cors_wsgi.headers.add_cors_headers` merges exactly.
-    """
-    if not isinstance(headers, list):  # a tuple or another iterable, from a sloppy application
+def _merged(headers: Any, answer: Answer) -> Any:
+    """The application's headers with ``answer``'s merged exactly (:func:`~cors_wsgi.headers.add_cors_headers`),
+    whatever the application passed: a tuple or another iterable is read into a new list, and what is not
+    headers at all goes to the server as it is, to be refused there as it would be without the middleware."""
+    if not isinstance(headers, list):
         try:
             headers = list(headers)
-        except TypeError:  # not headers at all: the server will say so, as it would without us
+        except TypeError:
             return headers
-    listed: list[Any] = headers
-    for header in listed:
-        name = header[0] if type(header) is tuple and len(header) == 2 else None
-        if type(name) is not str or name not in ORDINARY_RESPONSE_HEADERS:
-            return add_cors_headers(listed, answer.headers, answer.vary)
-    return listed + answer.appended
+    return add_cors_headers(headers, answer.headers, answer.vary)
