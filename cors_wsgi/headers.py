@@ -199,17 +199,17 @@ def add_cors_headers(app_headers: list[Any], extra: Sequence[Header], vary: str)
             app_vary = True
         elif lowered == "access-control-allow-credentials":
             app_credentials = True
+    result = list(app_headers)
     if app_vary and vary:
         merged = merge_vary(app_headers, split_list(vary))
-        result = list(app_headers) if merged is None else merged
-    else:
-        result = list(app_headers)
-        if vary:
-            result.append(("Vary", vary))
+        if merged is not None:
+            result = merged
     if app_credentials:
         if any(header[0] == "Access-Control-Allow-Credentials" for header in extra):
             extra = [header for header in extra if header[0] != "Access-Control-Allow-Credentials"]
         elif extra:  # the origin is allowed (extra holds ACAO), without credentials
             result = [header for header in result if _name(header) != "access-control-allow-credentials"]
     result.extend(extra)
+    if vary and not app_vary:  # where the common case puts it too: after the CORS headers
+        result.append(("Vary", vary))
     return result

@@ -40,8 +40,8 @@ from .errors import ConfigError, CORSConfigWarning, Problem
 from .explain import Explanation, explain, shown
 from .fetch import REQUEST_HEADER_KEYS
 from .headers import ORDINARY_RESPONSE_HEADERS, add_cors_headers
-from .origins import MAX_ORIGIN_LENGTH
 from .options import DEBUG, CORSOptions, signature
+from .origins import MAX_ORIGIN_LENGTH
 from .policy import Answer, Decision, Policy, ResourcePolicy, compile_policy
 from .sources import Options, read_options
 
@@ -236,8 +236,8 @@ class CORSMiddleware:
                 return self._preflight(environ, start_response, resource, origin, method)
             # The answer for a listed origin is ready: one lookup (of a bounded value: a hostile Origin is
             # never hashed).
-            found = resource.exact_answers.get(origin) if len(origin) <= MAX_ORIGIN_LENGTH else None
-            answer = resource.actual(origin) if found is None else found
+            found = resource.known_answers.get(origin) if len(origin) <= MAX_ORIGIN_LENGTH else None
+            answer = found or resource.miss or resource.actual(origin)
         if _is_enabled_for(_DEBUG):
             self._log("request", environ, resource, answer)
         return _call_with_headers(self.app, environ, start_response, answer, resource.intercept_exceptions)

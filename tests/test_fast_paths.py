@@ -190,7 +190,7 @@ def test_cache_is_bounded_even_with_many_configured_names() -> None:
     resource = mw.policy.lookup("/api/x")
     assert resource is not None
     assert len(resource._preflight_cache) == PREFLIGHT_CACHE_SIZE
-    assert len(resource._exact_preflights) == PREFLIGHT_CACHE_SIZE
+    assert resource._exact_preflight_count == PREFLIGHT_CACHE_SIZE
 
 
 def test_private_network_and_debug_logging_bypass_the_cache(caplog: pytest.LogCaptureFixture) -> None:
