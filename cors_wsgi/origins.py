@@ -131,7 +131,9 @@ class OriginMatcher:
 def callable_name(function: object) -> str:
     """How a function in ``origins`` is named in messages: ``is_tenant_origin()``."""
     name = getattr(function, "__qualname__", None) or getattr(function, "__name__", None)
-    return f"{name}()" if isinstance(name, str) else repr(function)
+    if not isinstance(name, str):  # an object with __call__: its class names it
+        name = type(function).__qualname__
+    return f"{name.rpartition('<locals>.')[2]}()"
 
 
 @dataclass(frozen=True)

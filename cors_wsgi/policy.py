@@ -247,11 +247,15 @@ class ResourcePolicy:
             return self.miss
         allowed, via = self._origins.check(origin)
         if allowed:
-            answer = Answer(True, ((ACAO, origin), *self.allowed_tail), self.vary_actual, f"origin allowed by {via}",
-                            via=via)  # fmt: skip
-            if via in (ALLOWED_ANY, ALLOWED_PATTERN) and len(self.known_answers) < self._learning_limit:
-                self.known_answers[origin] = answer
-            return answer
+            reason = f"origin allowed by {via}"
+            if via in (ALLOWED_ANY, ALLOWED_PATTERN):
+                answer = Answer(True, ((ACAO, origin), *self.allowed_tail), self.vary_actual, reason, via=via)
+                if len(self.known_answers) < self._learning_limit:
+                    self.known_answers[origin] = answer
+                return answer
+            # A function decided: never kept (it may answer otherwise next time); debug mode says so.
+            said: tuple[Header, ...] = ((DEBUG_HEADER, reason),) if self._debug else ()
+            return Answer(True, ((ACAO, origin), *self.allowed_tail, *said), self.vary_actual, reason, via=via)
         if via in (NOT_ALLOWED, MALFORMED):
             return self.rejected
         return Answer(False, (), self.vary_actual, f"origin not allowed: {via}", ORIGIN_NOT_ALLOWED, via=via)
@@ -323,6 +327,8 @@ class ResourcePolicy:
             vary = VARY_PRIVATE_NETWORK if vary else ""
         elif private_network is None and len(self._preflight_cache) < PREFLIGHT_CACHE_SIZE:
             self._remember(method, request_headers, names, headers)
+        if self._debug and via not in (ALLOWED_EXACT, ALLOWED_ANY, ALLOWED_PATTERN):
+            headers.append((DEBUG_HEADER, f"origin allowed by {via}"))  # a function decided
         return Answer(True, tuple(headers), vary, "preflight allowed", ALLOWED, "", 204, via)
 
     def _remember(
