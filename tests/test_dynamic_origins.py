@@ -198,9 +198,7 @@ def _with_function(options: dict[str, Any], chooser: gen.Chooser) -> tuple[dict[
 
     def split(value: Any) -> tuple[Any, Any]:
         items = gen.as_list(value)
-        moved = frozenset(
-            item for item in items if isinstance(item, str) and well_formed(item) and chooser.chance(60)
-        )
+        moved = frozenset(item for item in items if isinstance(item, str) and well_formed(item) and chooser.chance(60))
         if not moved:
             return value, value
         kept = [item for item in items if not (isinstance(item, str) and item in moved)]
@@ -244,9 +242,12 @@ def test_a_function_answers_as_its_allowed_set_written_out(seed: int) -> None:
 def test_reconfigure_replaces_the_whole_configuration() -> None:
     mw = CORSMiddleware(app, origins=[STATIC], max_age=600, resources=r"/api/*")
     test_app = TestApp(mw)
-    assert test_app.options("/api/x", headers={"Origin": STATIC, "Access-Control-Request-Method": "PUT"}).headers[
-        "Access-Control-Max-Age"
-    ] == "600"
+    assert (
+        test_app.options("/api/x", headers={"Origin": STATIC, "Access-Control-Request-Method": "PUT"}).headers[
+            "Access-Control-Max-Age"
+        ]
+        == "600"
+    )
     mw.reconfigure(origins=[TENANT])
     assert cors(get(test_app, TENANT)) == {"Access-Control-Allow-Origin": TENANT}  # resources back to r"/*"
     assert cors(get(test_app, STATIC)) == {}
