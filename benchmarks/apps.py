@@ -28,6 +28,8 @@ UNCOVERED_PATH = "/public/page"
 RESOURCES = r"/api/*"
 
 # 1000 exact origins with the allowed one last (the worst place for a peer that scans a list).
+FUNCTION_ORIGIN = "https://tenant.example.org"
+"""Allowed only by the function in ``origins`` (:func:`is_tenant_origin`)."""
 MANY_ORIGINS = (*(f"https://app{i}.example.com" for i in range(999)), ALLOWED_ORIGIN)
 
 # What ``pip install`` name provides each importable peer, for the "skipped" lines.
@@ -140,6 +142,29 @@ def cors_wsgi(app: WSGIApp, origins: Iterable[str] = (ALLOWED_ORIGIN,), middlewa
     )
 
 
+def is_tenant_origin(origin: str) -> bool:
+    """A function in ``origins``, as deployments write them: a set lookup (a cache of a database)."""
+    return origin in TENANT_ORIGINS
+
+
+TENANT_ORIGINS = frozenset({FUNCTION_ORIGIN})
+
+
+def cors_wsgi_with_function(app: WSGIApp) -> WSGIApp:
+    """The same configuration with a function beside the listed origin."""
+    from cors_wsgi import CORSMiddleware
+
+    return CORSMiddleware(
+        app,
+        resources=RESOURCES,
+        origins=[ALLOWED_ORIGIN, is_tenant_origin],
+        methods=list(METHODS),
+        allow_headers=list(ALLOW_HEADERS),
+        max_age=MAX_AGE,
+        supports_credentials=False,
+    )
+
+
 def cors_wsgi_interpreted(app: WSGIApp) -> WSGIApp | None:
     """The same configuration on the interpreted build of the same source (benchmarks/interpreted.py),
     as it runs on PyPy, without a compiler or in an editable install. None when the installed build is
@@ -206,7 +231,8 @@ def flask_with_cors_wsgi(flask: ModuleType) -> Any:
 
 
 def flask_with_flask_cors(flask: ModuleType, flask_cors: ModuleType) -> Any:
-    """flask-cors takes the same option names as cors_wsgi (cors_wsgi copied them)."""
+    """flask-cors takes the same option names as cors_wsgi (cors_wsgi copied them); so does
+    ``cors_wsgi.flask``, its drop-in, passed as ``flask_cors`` for the ``flask+cors_wsgi.flask`` variant."""
     app = flask_app(flask)
     flask_cors.CORS(
         app,
@@ -217,6 +243,22 @@ def flask_with_flask_cors(flask: ModuleType, flask_cors: ModuleType) -> Any:
         max_age=MAX_AGE,
         supports_credentials=False,
     )
+    return app
+
+
+def flask_view_app(flask: ModuleType, cross_origin: Any = None) -> Any:
+    """A minimal Flask app whose covered view is decorated with ``cross_origin`` (None: no CORS)."""
+    app = flask.Flask("bench")
+
+    def items() -> str:
+        return "ok"
+
+    view = items
+    if cross_origin is not None:
+        view = cross_origin(
+            origins=[ALLOWED_ORIGIN], methods=list(METHODS), allow_headers=list(ALLOW_HEADERS), max_age=MAX_AGE
+        )(items)
+    app.add_url_rule(COVERED_PATH, "items", view, methods=["GET", "PUT", "POST", "DELETE"])
     return app
 
 

@@ -21,13 +21,24 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from . import apps
-from .apps import ALLOWED_ORIGIN, COVERED_PATH, REJECTED_ORIGIN, UNCOVERED_PATH, Environ, Peers, WSGIApp
+from .apps import (
+    ALLOWED_ORIGIN,
+    COVERED_PATH,
+    FUNCTION_ORIGIN,
+    REJECTED_ORIGIN,
+    UNCOVERED_PATH,
+    Environ,
+    Peers,
+    WSGIApp,
+)
 
 NORMAL_ACRH = "content-type,x-requested-with"
 """What a browser sends for a page that set those two headers: lowercase, sorted, no spaces."""
 ROTATING_ORIGINS = 10_000
 KIB = 1024
 INTERPRETED = "cors_wsgi[interpreted]"
+FUNCTION_VARIANT = "cors_wsgi[+function]"
+DROPIN = "flask+cors_wsgi.flask"
 
 
 @dataclass
@@ -127,9 +138,16 @@ TRIVIAL = (
     "trivial/1000-origins-preflight",
     "trivial/acrh-8k",
     "trivial/acrh-256k",
+    "trivial/function-allowed",
+    "trivial/function-rejected",
 )
 FRAMEWORK = ("no-origin", "allowed", "rejected", "uncovered", "preflight-allowed", "preflight-rejected")
-FLASK = tuple(f"flask/{name}" for name in FRAMEWORK)
+FLASK = (
+    *(f"flask/{name}" for name in FRAMEWORK),
+    "flask-view/allowed",
+    "flask-view/rejected",
+    "flask-view/preflight-allowed",
+)
 DJANGO = tuple(f"django/{name}" for name in FRAMEWORK)
 ALL = TRIVIAL + FLASK + DJANGO
 
@@ -155,6 +173,8 @@ def _trivial(peers: Peers) -> list[Scenario]:
     many = Variant("cors_wsgi[1000 origins]", apps.cors_wsgi(app, apps.MANY_ORIGINS), "alt")
     # flask-cors' default, origins="*": every origin is checked for shape and reflected (no exact answer).
     star = Variant('cors_wsgi[origins="*"]', apps.cors_wsgi(app, ["*"]), "alt")
+    # A function beside the listed origin: the listed origin must cost the same; the function one call.
+    with_function = Variant(FUNCTION_VARIANT, apps.cors_wsgi_with_function(app), "alt")
     pure_app = apps.cors_wsgi_interpreted(app)
     pure = [] if pure_app is None else [Variant(INTERPRETED, pure_app, "alt")]
     module = peers.load("wsgicors")
@@ -174,7 +194,9 @@ def _trivial(peers: Peers) -> list[Scenario]:
 
     scenarios = [
         scenario("no-origin", f"GET {COVERED_PATH}, no Origin", [environ()], False, standard),
-        scenario("allowed", "GET, allowed Origin", [environ(ORIGIN=ALLOWED_ORIGIN)], True, [*standard, star]),
+        scenario(
+            "allowed", "GET, allowed Origin", [environ(ORIGIN=ALLOWED_ORIGIN)], True, [*standard, star, with_function]
+        ),
         scenario("rejected", "GET, rejected Origin", [environ(ORIGIN=REJECTED_ORIGIN)], False, standard),
         scenario(
             "rotating-rejected",
@@ -216,6 +238,13 @@ def _trivial(peers: Peers) -> list[Scenario]:
             [floor, subject, many, *peer_many],
         ),
     ]
+    function_variants = [floor, r1, Variant(FUNCTION_VARIANT, with_function.app, "subject")]
+    scenarios += [
+        Scenario("trivial/function-allowed", "GET, an Origin only the function in origins allows",
+                 [environ(ORIGIN=FUNCTION_ORIGIN)], function_variants, FUNCTION_VARIANT, True),
+        Scenario("trivial/function-rejected", "GET, an Origin neither the list nor the function allows",
+                 [environ(ORIGIN=REJECTED_ORIGIN)], function_variants, FUNCTION_VARIANT, False),
+    ]  # fmt: skip
     for size in (8, 256):
         hostile = [preflight(acrh=hostile_acrh(size * KIB))]
         variants = [
@@ -267,7 +296,12 @@ def _flask(peers: Peers) -> list[Scenario]:
     flask = peers.load("flask")
     if flask is None:
         return []
-    variants = [Variant("flask+cors_wsgi", apps.flask_with_cors_wsgi(flask), "subject")]
+    import cors_wsgi.flask as dropin
+
+    variants = [
+        Variant("flask+cors_wsgi", apps.flask_with_cors_wsgi(flask), "subject"),
+        Variant(DROPIN, apps.flask_with_flask_cors(flask, dropin), "alt"),
+    ]
     notes = []
     flask_cors = peers.load("flask_cors")
     if flask_cors is not None:
@@ -275,7 +309,33 @@ def _flask(peers: Peers) -> list[Scenario]:
     else:
         notes.append("flask-cors not measured (not installed)")
     floor = Variant("flask", apps.flask_app(flask), "floor")
-    return _framework_scenarios("flask", floor, variants, "flask+cors_wsgi", notes)
+    scenarios = _framework_scenarios("flask", floor, variants, "flask+cors_wsgi", notes)
+    # One view decorated with @cross_origin, by each library, against the same undecorated app.
+    view_variants = [
+        Variant("flask+@cross_origin(cors_wsgi.flask)", apps.flask_view_app(flask, dropin.cross_origin), "subject")
+    ]
+    if flask_cors is not None:
+        view_variants.append(
+            Variant("flask+@cross_origin(flask-cors)", apps.flask_view_app(flask, flask_cors.cross_origin), "peer")
+        )
+    view_floor = Variant("flask", apps.flask_view_app(flask), "floor")
+    for name, (description, env, expect) in {
+        "allowed": ("GET a decorated view, allowed Origin", environ(ORIGIN=ALLOWED_ORIGIN), True),
+        "rejected": ("GET a decorated view, rejected Origin", environ(ORIGIN=REJECTED_ORIGIN), False),
+        "preflight-allowed": ("OPTIONS preflight to a decorated view, allowed", preflight(), True),
+    }.items():
+        scenarios.append(
+            Scenario(
+                f"flask-view/{name}",
+                description,
+                [env],
+                [view_floor, *view_variants],
+                "flask+@cross_origin(cors_wsgi.flask)",
+                expect,
+                list(notes),
+            )
+        )
+    return scenarios
 
 
 def _django(peers: Peers) -> list[Scenario]:

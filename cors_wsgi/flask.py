@@ -406,7 +406,10 @@ def cross_origin(*args: Any, **options: Unpack[CORSOptions]) -> Callable[[F], F]
             resource = rule_for(current_app)
             environ = request.environ
             if resource.automatic_options and request.method == "OPTIONS":
-                response = current_app.make_default_options_response()
+                # A preflight's answer is the middleware's own (204/403, no body, no Allow); any other
+                # OPTIONS gets Flask's, as with flask-cors.
+                preflight = environ.get("HTTP_ORIGIN") is not None and "HTTP_ACCESS_CONTROL_REQUEST_METHOD" in environ
+                response = current_app.response_class() if preflight else current_app.make_default_options_response()
             else:
                 response = make_response(view(*view_args, **view_kwargs))
             _decide(resource, response, environ)
@@ -472,7 +475,7 @@ def _decide(resource: ResourcePolicy, response: Any, environ: WSGIEnvironment) -
             status, headers = answer.response()
             response.status = status
             response.set_data(b"")
-            response.headers = Headers([header for header in headers if header[0] != "Content-Length"])
+            response.headers = Headers(headers)
             return
     else:
         answer = resource.no_origin if origin is None else resource.actual(origin)
