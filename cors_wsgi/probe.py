@@ -27,13 +27,25 @@ request's credentials mode does), it follows no redirects, and it knows nothing 
 cache. When a preflight is refused without any ``Access-Control-*`` header -- which is how cors_wsgi
 refuses, so as not to disclose its policy -- ``probe`` sends a few extra preflights (a bare one, then
 the method alone, then each header alone) to tell which part was refused; ``--no-diagnose`` turns that
-off.
+off. It does so only when the answer can be a CORS layer's refusal. A redirect, a 401 or 407, or an error
+status without any trace of a CORS layer (no ``Access-Control-*`` header, no ``Vary`` naming ``Origin``)
+means the preflight never reached one: usually an authentication layer runs in front of it and refuses
+every preflight, since preflights carry no credentials. ``probe`` then says so rather than blame the
+origin, whose extra preflights would be refused just the same.
+
+Two things no CORS header shows are reported too. An ``X-CORS-Debug`` header (cors_wsgi's ``debug=True``:
+which rule, or which origin function, decided) is shown as "the server says". And when the URL is on a
+more private address than the page (loopback or a private network), the note says that current Chrome
+and Firefox ask the user for a local-network permission (Local Network Access, which replaced Private
+Network Access preflights): a request blocked there is not a CORS failure, and nothing on the server
+fixes it.
 """
 
 from __future__ import annotations
 
 import argparse
 import http.client
+import ipaddress
 import json
 import re
 import socket
@@ -42,67 +54,44 @@ import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Callable, Union
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
+from .fetch import (
+    ACAC,
+    ACAH,
+    ACAM,
+    ACAO,
+    ACAPN,
+    ACEH,
+    ACMA,
+    ACRPN,
+    DEFAULT_MAX_AGE,
+    FORBIDDEN_METHODS,
+    FORBIDDEN_RESPONSE_HEADERS,
+    MAX_AGE_CAPS,
+    MAX_SAFELISTED_TOTAL,
+    MAX_SAFELISTED_VALUE,
+    METHOD_OVERRIDE_HEADERS,
+    NORMALISED_METHODS,
+    SAFELISTED_CONTENT_TYPES,
+    SAFELISTED_METHODS,
+    SAFELISTED_REQUEST_HEADERS,
+    SAFELISTED_RESPONSE_HEADERS,
+    is_forbidden_request_header,
+    is_token,
+)
 from .origins import ORIGIN_RE, suggest_origin
 
 Header = tuple[str, str]
 HeadersLike = Union[Mapping[str, str], Iterable[Header]]
 
-ACAO = "Access-Control-Allow-Origin"
-ACAC = "Access-Control-Allow-Credentials"
-ACAM = "Access-Control-Allow-Methods"
-ACAH = "Access-Control-Allow-Headers"
-ACEH = "Access-Control-Expose-Headers"
-ACMA = "Access-Control-Max-Age"
-
-# Fetch, "CORS-safelisted method".
-SAFELISTED_METHODS = frozenset({"GET", "HEAD", "POST"})
-# Fetch, "normalize a method": only these are upper-cased; fetch(url, {method: "patch"}) sends "patch".
-NORMALISED_METHODS = frozenset({"DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"})
-FORBIDDEN_METHODS = frozenset({"CONNECT", "TRACE", "TRACK"})
-# Fetch, "forbidden request-header": the page cannot set them; fetch() silently drops them.
-FORBIDDEN_REQUEST_HEADERS = frozenset(
-    {
-        "accept-charset",
-        "accept-encoding",
-        "access-control-request-headers",
-        "access-control-request-method",
-        "connection",
-        "content-length",
-        "cookie",
-        "cookie2",
-        "date",
-        "dnt",
-        "expect",
-        "host",
-        "keep-alive",
-        "origin",
-        "referer",
-        "set-cookie",
-        "te",
-        "trailer",
-        "transfer-encoding",
-        "upgrade",
-        "via",
-    }
-)
-_METHOD_OVERRIDE_HEADERS = frozenset({"x-http-method", "x-http-method-override", "x-method-override"})
-# Fetch, "CORS-safelisted response-header name": readable by the page without Access-Control-Expose-Headers.
-SAFELISTED_RESPONSE_HEADERS = frozenset(
-    {"cache-control", "content-language", "content-length", "content-type", "expires", "last-modified", "pragma"}
-)
-FORBIDDEN_RESPONSE_HEADERS = frozenset({"set-cookie", "set-cookie2"})
-SAFELISTED_CONTENT_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data", "text/plain"})
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+"""The statuses a browser follows as a redirect (with a ``Location``); any of them fails a preflight."""
+DEBUG_HEADER = "X-CORS-Debug"
+"""cors_wsgi's ``debug=True`` header (who allowed the origin, why a preflight failed): shown as "the server
+says", since it is the server's own account of its decision."""
+MAX_DEBUG_SHOWN = 200
 
-MAX_SAFELISTED_VALUE = 128
-MAX_SAFELISTED_TOTAL = 1024
-# Browsers' caps on Access-Control-Max-Age; absent or invalid means 5 seconds.
-CHROMIUM_MAX_AGE_CAP = 7200
-DEFAULT_MAX_AGE = 5
-
-_TOKEN_RE = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 # Fetch, "CORS-unsafe request-header byte".
 _UNSAFE_BYTE_RE = re.compile(r'[\x00-\x08\x0a-\x1f"():<>?@\[\\\]{}\x7f]')
 _LANGUAGE_VALUE_RE = re.compile(r"[0-9A-Za-z *,\-.;=]*")
@@ -181,6 +170,9 @@ class Verdict:
     request: str = ""
     """The request line sent, e.g. ``OPTIONS /api/items``."""
     notes: tuple[str, ...] = ()
+    server_says: str = ""
+    """The response's ``X-CORS-Debug`` header (cors_wsgi's ``debug=True``), clipped: the server's own account
+    of its decision, e.g. ``origin allowed by is_tenant_origin()``, which no CORS header can tell."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -195,6 +187,7 @@ class Verdict:
             "console": self.console,
             "headers": [list(header) for header in self.headers],
             "notes": list(self.notes),
+            "server_says": self.server_says or None,
         }
 
 
@@ -230,6 +223,9 @@ class Report:
     verdict: str
     preflight_reason: str = ""
     preflight_request_headers: tuple[Header, ...] = ()
+    notes: tuple[str, ...] = ()
+    """What applies to the whole request rather than to one response (a browser's Local Network Access
+    prompt, which no response can change)."""
 
     @property
     def exit_status(self) -> int:
@@ -246,6 +242,7 @@ class Report:
             "preflight_reason": self.preflight_reason,
             "preflight_request_headers": [list(header) for header in self.preflight_request_headers],
             "steps": [step.to_dict() for step in self.steps],
+            "notes": list(self.notes),
             "verdict": self.verdict,
             "exit_status": self.exit_status,
         }
@@ -262,7 +259,7 @@ def normalise_method(method: str) -> str:
 
 def method_problem(method: str) -> str | None:
     """Why ``fetch()`` would throw for this method, or None."""
-    if _TOKEN_RE.fullmatch(method) is None:
+    if not is_token(method):
         return f"{method!r} is not an HTTP method name"
     if method.upper() in FORBIDDEN_METHODS:
         return f"browsers never send {method.upper()} (a forbidden method: fetch() throws)"
@@ -271,13 +268,13 @@ def method_problem(method: str) -> str | None:
 
 def request_header_problem(name: str, value: str) -> str | None:
     """Why a page could not send this header, or None."""
-    if _TOKEN_RE.fullmatch(name) is None:
+    if not is_token(name):
         return f"{name!r} is not a header name"
     if any(char in value for char in "\r\n\x00"):
         return f"the value of {name} contains CR, LF or NUL"
     lowered = name.lower()
-    forbidden = lowered in FORBIDDEN_REQUEST_HEADERS or lowered.startswith(("proxy-", "sec-"))
-    if lowered in _METHOD_OVERRIDE_HEADERS:
+    forbidden = is_forbidden_request_header(name)
+    if lowered in METHOD_OVERRIDE_HEADERS:
         forbidden = any(item.strip().upper() in FORBIDDEN_METHODS for item in value.split(","))
     if forbidden:
         extra = (
@@ -292,7 +289,7 @@ def request_header_problem(name: str, value: str) -> str | None:
 def safelist_problem(name: str, value: str) -> str | None:
     """None if ``name: value`` is a CORS-safelisted request-header (Fetch); otherwise why it is not."""
     lowered = name.lower()
-    if lowered not in ("accept", "accept-language", "content-language", "content-type", "range"):
+    if lowered not in SAFELISTED_REQUEST_HEADERS:
         return f"request header {lowered!r} is not CORS-safelisted"
     if len(value.encode("latin-1", "replace")) > MAX_SAFELISTED_VALUE:
         return f"the {lowered} value is longer than {MAX_SAFELISTED_VALUE} bytes"
@@ -324,7 +321,7 @@ def _mime_essence(value: str) -> str | None:
     text = value.strip(" \t\r\n")
     kind, slash, rest = text.partition("/")
     subtype = rest.split(";", 1)[0].rstrip(" \t\r\n")
-    if not slash or _TOKEN_RE.fullmatch(kind) is None or _TOKEN_RE.fullmatch(subtype) is None:
+    if not slash or not is_token(kind) or not is_token(subtype):
         return None
     return f"{kind}/{subtype}".lower()
 
@@ -476,7 +473,7 @@ def _parse_list(value: str | None) -> list[str] | None:
     if value is None:
         return []
     items = [item.strip(" \t") for item in value.split(",")]
-    if any(item and _TOKEN_RE.fullmatch(item) is None for item in items):
+    if any(item and not is_token(item) for item in items):
         return None
     return [item for item in items if item]
 
@@ -497,24 +494,32 @@ def check_preflight(
     ``credentials`` is its credentials mode ``include``. Checks, in Chromium's order: no redirect; the
     CORS check (``Access-Control-Allow-Origin``, ``-Allow-Credentials``); an ok (2xx) status; the method in
     ``Access-Control-Allow-Methods``; each CORS-unsafe request header in ``Access-Control-Allow-Headers``.
+    The error class is always the one Chromium reports; the reason says who answered when it was not a
+    CORS layer (a redirect, an authentication layer, the application), since the fix is then elsewhere.
     """
     pairs = _pairs(response_headers)
     shown = _relevant(pairs)
+    said = _server_says(pairs)
+    legacy = (_ACAPN_NOTE,) if _get(pairs, ACAPN) is not None else ()
 
     def fail(error: str, parameter: str, reason: str, fix: str) -> Verdict:
         console = _console(url, origin, error, parameter)
-        return Verdict("preflight", False, reason, fix, error, console, response_status, shown)
+        return Verdict(
+            "preflight",
+            False,
+            reason,
+            fix,
+            error,
+            console,
+            response_status,
+            shown,
+            notes=legacy,
+            server_says=said,
+        )
 
     location = _get(pairs, "Location")
     if response_status in REDIRECT_STATUSES and location is not None:
-        return fail(
-            "PreflightDisallowedRedirect",
-            "",
-            f"the preflight was redirected ({response_status} to {location}); browsers never follow a redirect "
-            "on a preflight",
-            "request the final URL directly (a missing or extra trailing slash and http->https redirects are the "
-            "usual causes)",
-        )
+        return fail("PreflightDisallowedRedirect", "", *_redirect_failure(response_status, location, url))
     failure = cors_check(pairs, origin, credentials)
     if failure is not None:
         reason = failure.reason
@@ -523,12 +528,10 @@ def check_preflight(
             reason, fix = _explain_missing_preflight_acao(response_status, pairs, origin, method, headers)
         return fail("Preflight" + failure.error, failure.parameter, reason, fix)
     if not 200 <= response_status <= 299:
-        return fail(
-            "PreflightInvalidStatus",
-            "",
-            f"the preflight got status {response_status}; a preflight must succeed with a 2xx status",
-            _status_fix(response_status),
-        )
+        reason = f"the preflight got status {response_status}; a preflight must succeed with a 2xx status"
+        if response_status in (401, 407):
+            reason += f": it reached {_authenticator(response_status)} after the CORS layer, and {_NO_CREDENTIALS}"
+        return fail("PreflightInvalidStatus", "", reason, _status_fix(response_status))
     methods = _parse_list(_get(pairs, ACAM))
     if methods is None:
         return fail(
@@ -563,21 +566,136 @@ def check_preflight(
         note = f"no valid Access-Control-Max-Age: browsers cache this preflight for {DEFAULT_MAX_AGE} s"
     else:
         note = (
-            f"browsers may cache this preflight for {seconds} s (Chromium caps at {CHROMIUM_MAX_AGE_CAP} s, "
-            "Firefox at 86400 s, Safari at 600 s)"
+            f"browsers may cache this preflight for {seconds} s (Chromium caps at {MAX_AGE_CAPS['Chromium']} s, "
+            f"Firefox at {MAX_AGE_CAPS['Firefox']} s, Safari at {MAX_AGE_CAPS['WebKit']} s)"
         )
     what = [f"origin {origin!r}", f"method {method!r}"]
     if unsafe:
         what.append(f"header{'s' if len(unsafe) > 1 else ''} {', '.join(unsafe)}")
     return Verdict(
-        "preflight", True, f"{', '.join(what)} allowed", status=response_status, headers=shown, notes=(note,)
+        "preflight",
+        True,
+        f"{', '.join(what)} allowed",
+        status=response_status,
+        headers=shown,
+        notes=(note, *legacy),
+        server_says=said,
+    )
+
+
+_NO_CREDENTIALS = "preflights carry no credentials (no cookies, no Authorization), so authentication refuses them"
+_AUTH_FIX = (
+    "put the CORS layer outside (before) authentication, so that it answers preflights itself (cors_wsgi: "
+    "outermost, with automatic_options=True); never require credentials on a preflight"
+)
+_PNA_LEGACY = (
+    f"current Chrome and Firefox no longer send Private Network Access preflights ({ACRPN}); they ask the user "
+    "for a local-network permission instead (Local Network Access), which no response header grants"
+)
+_LNA_NOT_CORS = (
+    "a request blocked by the browser's local-network permission prompt is not a CORS failure: nothing on the "
+    "server fixes it; the user grants it"
+)
+_ACAPN_NOTE = f"the server sent {ACAPN} (legacy): {_PNA_LEGACY}; {_LNA_NOT_CORS}"
+
+
+def _authenticator(status: int) -> str:
+    return "a proxy that requires authentication" if status == 407 else "the application or an authentication layer"
+
+
+def _cors_traces(pairs: Sequence[Header]) -> bool:
+    """Whether a CORS layer left its mark on a response: an ``Access-Control-*`` header, or a ``Vary`` that
+    names ``Origin`` or an ``Access-Control-Request-*`` header (cors_wsgi's refusal carries only that)."""
+    if any(name.lower().startswith("access-control-") for name, _ in pairs):
+        return True
+    vary = {item.strip().lower() for item in (_get(pairs, "Vary") or "").split(",")}
+    return "origin" in vary or any(item.startswith("access-control-request-") for item in vary)
+
+
+def may_be_cors_refusal(status: int, headers: HeadersLike) -> bool:
+    """Whether a preflight answered without ``Access-Control-Allow-Origin`` can be a CORS layer's refusal.
+
+    Not a redirect (CORS layers answer, they do not redirect), not a 401 or 407 (a preflight has no
+    credentials to check: only an authentication layer in front of the CORS layer answers so), and not an
+    error status without any trace of a CORS layer. In those cases the preflight never reached the CORS
+    policy, so probing the policy with extra preflights would only blame the origin for it. A 2xx without
+    traces may be one (flask-cors refuses with the application's own 200).
+    """
+    if 300 <= status <= 399 or status in (401, 407):
+        return False
+    return status < 400 or _cors_traces(_pairs(headers))
+
+
+def _redirect_failure(status: int, location: str, url: str) -> tuple[str, str]:
+    """Reason and fix for a redirected preflight: the page fixes a move of the same resource (a trailing
+    slash, http->https); anything else, such as a login page, is fixed by answering OPTIONS first."""
+    reason = (
+        f"the preflight was redirected ({status} to {location}): browsers fail a redirected preflight (they never "
+        "follow it); whatever redirected answered before a CORS layer could"
+    )
+    here = urlsplit(url)
+    there = urlsplit(urljoin(url, location))
+    if url and there.path.rstrip("/") == here.path.rstrip("/") and there.query == here.query:
+        fix = (
+            f"request the final URL ({there.geturl()}) directly (a missing or extra trailing slash and "
+            "http->https redirects are the usual causes)"
+        )
+    else:
+        fix = (
+            "answer OPTIONS before the redirect: put the CORS layer in front of whatever redirects (cors_wsgi "
+            "outermost, with automatic_options=True); a login redirect comes from authentication, which no "
+            "preflight passes since preflights carry no credentials. If the move is permanent, request the final "
+            "URL directly"
+        )
+    return reason, fix
+
+
+def _not_from_a_cors_layer(status: int) -> tuple[str, str]:
+    """Reason and fix for a preflight that something other than a CORS layer answered."""
+    if 300 <= status <= 399:
+        return (
+            f"the preflight got status {status} (a redirect status) and no Access-Control-Allow-Origin: it did not "
+            "reach a CORS layer, and browsers fail a preflight that does not succeed with 2xx",
+            "answer OPTIONS before the redirect: put the CORS layer in front (cors_wsgi outermost, "
+            "automatic_options=True)",
+        )
+    if status == 407:
+        return (
+            f"your preflight reached {_authenticator(status)} (407), not a CORS layer: {_NO_CREDENTIALS}",
+            "let OPTIONS requests through the proxy without authentication, or answer preflights in front of it",
+        )
+    if status == 401:
+        return (
+            f"your preflight reached {_authenticator(status)} (401), not a CORS layer: {_NO_CREDENTIALS}",
+            _AUTH_FIX,
+        )
+    if status == 403:
+        return (
+            f"your preflight reached {_authenticator(status)} (403), not a CORS layer (a CORS layer's refusal "
+            f"carries an Access-Control-* header or a Vary naming Origin; this has neither): {_NO_CREDENTIALS}, "
+            "and so do CSRF checks and IP filters",
+            _AUTH_FIX,
+        )
+    if status in (404, 405, 501):
+        return (
+            f"your preflight reached the application ({status}), not a CORS layer (no Access-Control-* header, no "
+            "Vary naming Origin): the application has no OPTIONS answer for this path",
+            "put the CORS middleware in front of the application so that it answers preflights (cors_wsgi: "
+            "automatic_options=True, and resources must cover this path)",
+        )
+    return (
+        f"your preflight reached the application or a proxy ({status}), not a CORS layer (no Access-Control-* "
+        "header, no Vary naming Origin)",
+        "put the CORS middleware in front so that it answers preflights before anything else runs (cors_wsgi: "
+        "outermost, automatic_options=True, and resources must cover this path)",
     )
 
 
 def _explain_missing_preflight_acao(
     status: int, pairs: Sequence[Header], origin: str, method: str, headers: HeadersLike
 ) -> tuple[str, str]:
-    vary = {item.strip().lower() for item in (_get(pairs, "Vary") or "").split(",")}
+    if not may_be_cors_refusal(status, pairs):
+        return _not_from_a_cors_layer(status)
     unsafe = list(unsafe_header_names(headers))
     parts = [f"origin {origin!r}"]
     if method not in SAFELISTED_METHODS or unsafe:
@@ -587,7 +705,7 @@ def _explain_missing_preflight_acao(
     if any(name.lower().startswith("access-control-") for name, _ in pairs):
         reason = "the preflight response has Access-Control-* headers but no Access-Control-Allow-Origin"
         fix = f"send Access-Control-Allow-Origin: {origin} on preflights too (cors_wsgi: add {origin!r} to origins)"
-    elif "origin" in vary:
+    elif _cors_traces(pairs):
         reason = (
             f"the preflight was refused (status {status}, no Access-Control-Allow-Origin): the server's CORS policy "
             f"does not allow one of: {'; '.join(parts)} (cors_wsgi refuses without saying which)"
@@ -619,12 +737,25 @@ def _display_name(name: str) -> str:
     return "-".join(part[:1].upper() + part[1:] for part in name.split("-"))
 
 
+def _server_says(pairs: Sequence[Header]) -> str:
+    """The ``X-CORS-Debug`` value, shown as is when it is printable ASCII (cors_wsgi's always is), escaped
+    otherwise (any server can send it, and a terminal must not interpret it), and at most 200 characters."""
+    value = _get(pairs, DEBUG_HEADER)
+    if not value:
+        return ""
+    if not (value.isascii() and value.isprintable()):
+        value = ascii(value)
+    return value if len(value) <= MAX_DEBUG_SHOWN else value[: MAX_DEBUG_SHOWN - 3] + "..."
+
+
 def _status_fix(status: int) -> str:
     if status in (401, 403):
         return (
             "answer the preflight before authentication runs (preflights never carry cookies or Authorization); "
             "with cors_wsgi outermost and automatic_options=True it is answered before the application"
         )
+    if status == 407:
+        return "let OPTIONS requests through the proxy without authentication (preflights carry no credentials)"
     if status in (404, 405, 501):
         return (
             "the application answered OPTIONS itself: let the CORS middleware answer preflights "
@@ -687,6 +818,7 @@ def check_response(
             f"Access-Control-Allow-Origin {allowed!r} lets the page read the response{credit}",
             status=response_status,
             headers=shown,
+            server_says=_server_says(pairs),
         )
     reason, fix = failure.reason, failure.fix
     if failure.error == "MissingAllowOriginHeader":
@@ -700,7 +832,9 @@ def check_response(
             reason += " and no Vary: Origin: no CORS layer handled this response"
             fix = "put the CORS middleware in front of the application and make sure resources covers this path"
     console = _console(url, origin, failure.error, failure.parameter)
-    return Verdict("actual", False, reason, fix, failure.error, console, response_status, shown)
+    return Verdict(
+        "actual", False, reason, fix, failure.error, console, response_status, shown, server_says=_server_says(pairs)
+    )
 
 
 def readable_headers(response_headers: HeadersLike, credentials: bool = False) -> list[str]:
@@ -877,6 +1011,7 @@ def run_probe(request: ProbeRequest, send: Send) -> Report:
         )
         return Report(request, (step,), "blocked", "")
 
+    notes = _local_network_notes(request)
     required, why = needs_preflight(method, request.headers, credentials)
     steps: list[Verdict] = []
     preflight_headers: tuple[Header, ...] = ()
@@ -887,12 +1022,16 @@ def run_probe(request: ProbeRequest, send: Send) -> Report:
             response.status, response.headers, origin, method, request.headers, credentials, url=url
         )
         verdict = replace(verdict, request=f"OPTIONS {path}")
-        if verdict.browser_error == "PreflightMissingAllowOriginHeader" and request.diagnose:
+        if (
+            verdict.browser_error == "PreflightMissingAllowOriginHeader"
+            and request.diagnose
+            and may_be_cors_refusal(response.status, response.headers)
+        ):
             verdict = _diagnose(verdict, request, send)
         steps.append(verdict)
         if not verdict.ok:
             steps.append(Verdict("actual", False, "not sent: the browser stops after a failed preflight", sent=False))
-            return Report(request, tuple(steps), "blocked", why, preflight_headers)
+            return Report(request, tuple(steps), "blocked", why, preflight_headers, notes)
     else:
         steps.append(Verdict("preflight", True, f"not needed: {why}", sent=False))
 
@@ -906,7 +1045,7 @@ def run_probe(request: ProbeRequest, send: Send) -> Report:
     if response.status in REDIRECT_STATUSES and location is not None:
         if not verdict.ok:
             steps.append(replace(verdict, reason=f"redirect to {location}: {verdict.reason}"))
-            return Report(request, tuple(steps), "blocked", why, preflight_headers)
+            return Report(request, tuple(steps), "blocked", why, preflight_headers, notes)
         steps.append(
             replace(
                 verdict,
@@ -915,10 +1054,12 @@ def run_probe(request: ProbeRequest, send: Send) -> Report:
                 fix=f"probe {location} directly (or have the page request it)",
             )
         )
-        return Report(request, tuple(steps), "redirected", why, preflight_headers)
+        return Report(request, tuple(steps), "redirected", why, preflight_headers, notes)
     readable = readable_headers(response.headers, credentials)
     if verdict.ok:
-        verdict = replace(verdict, notes=(f"readable response headers: {', '.join(readable) or 'none'}",))
+        verdict = replace(
+            verdict, notes=(*verdict.notes, f"readable response headers: {', '.join(readable) or 'none'}")
+        )
     steps.append(verdict)
     if verdict.ok:
         steps.extend(check_exposed(name, response.headers, credentials) for name in request.expose_checks)
@@ -928,7 +1069,61 @@ def run_probe(request: ProbeRequest, send: Send) -> Report:
         final = "not exposed"  # the page gets the response, but cannot read a header it needs
     else:
         final = "blocked"
-    return Report(request, tuple(steps), final, why, preflight_headers)
+    return Report(request, tuple(steps), final, why, preflight_headers, notes)
+
+
+_ADDRESS_SPACES = ("public", "local", "loopback")
+"""Local Network Access's address spaces, least private first: a page may not reach a more private one
+without the user's permission."""
+_LOCAL_NETWORKS = tuple(
+    ipaddress.ip_network(network)
+    for network in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16", "fc00::/7", "fe80::/10")
+)
+"""Private (RFC 1918, RFC 4193) and link-local networks: the "local" address space. Not ``is_private``, which
+also covers documentation and other reserved ranges that browsers treat as public."""
+
+
+def _address_space(host: str) -> tuple[str, bool]:
+    """The address space of a URL's host, and whether the host alone tells it: a name other than
+    ``localhost`` or ``*.local`` counts as public, since probe cannot know where the page is served from."""
+    host = host.lower().rstrip(".")
+    if host == "localhost" or host.endswith(".localhost"):
+        return "loopback", True
+    if host.endswith(".local"):
+        return "local", True
+    try:
+        address: ipaddress.IPv4Address | ipaddress.IPv6Address = ipaddress.ip_address(host)
+    except ValueError:
+        return "public", False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    if address.is_loopback:
+        return "loopback", True
+    return ("local" if any(address in network for network in _LOCAL_NETWORKS) else "public"), True
+
+
+def _local_network_notes(request: ProbeRequest) -> tuple[str, ...]:
+    """What the browser's local-network permission means for this request.
+
+    No response shows it, so probe cannot see it fail; but a page blocked at that prompt gets the same
+    ``TypeError: Failed to fetch`` as a CORS failure, and a user who reads "allowed" here needs to know
+    that the server is not the problem then.
+    """
+    notes = []
+    if any(name.lower() == ACRPN.lower() for name, _ in request.headers):
+        notes.append(
+            f"{ACRPN} is sent here as the page's own request header (so it needs a preflight and allow_headers, "
+            f"like any other); {_PNA_LEGACY}; {_LNA_NOT_CORS}"
+        )
+    host = urlsplit(request.url).hostname or ""
+    target, _ = _address_space(host)
+    page, known = _address_space(urlsplit(request.origin).hostname or "")
+    if _ADDRESS_SPACES.index(target) > _ADDRESS_SPACES.index(page):
+        notes.append(
+            f"{host} is a {target} address and the page's origin {request.origin} is {'' if known else 'probably '}"
+            f"not: {_PNA_LEGACY}; {_LNA_NOT_CORS}"
+        )
+    return tuple(notes)
 
 
 def _diagnose(verdict: Verdict, request: ProbeRequest, send: Send) -> Verdict:
@@ -1003,6 +1198,8 @@ def format_text(report: Report, verbose: bool = False) -> str:
             if step.step == "preflight" and report.preflight_reason:
                 lines.append(f"  sent because: {report.preflight_reason}")
             lines.append(f"  {'ok' if step.ok else 'BLOCKED'}: {step.reason}")
+        if step.server_says:
+            lines.append(f"  the server says: {step.server_says}")
         if step.fix:
             lines.append(f"  fix: {step.fix}")
         if step.browser_error:
@@ -1011,6 +1208,7 @@ def format_text(report: Report, verbose: bool = False) -> str:
         if step.headers and (verbose or not step.ok):
             lines.append("  headers: " + "; ".join(f"{name}: {value}" for name, value in step.headers))
         lines.extend(f"  note: {note}" for note in step.notes)
+    lines.extend(f"note: {note}" for note in report.notes)
     lines.append(report.verdict)
     return "\n".join(lines)
 

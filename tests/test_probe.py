@@ -27,10 +27,13 @@ from cors_wsgi.__main__ import main
 from cors_wsgi.options import SUPPORTS_CREDENTIALS
 from cors_wsgi.probe import (
     ProbeRequest,
+    Response,
     check_exposed,
     check_preflight,
     check_response,
+    format_text,
     http_sender,
+    may_be_cors_refusal,
     needs_preflight,
     preflight_request_headers,
     readable_headers,
@@ -41,6 +44,7 @@ from cors_wsgi.probe import (
 ROOT = Path(__file__).resolve().parent.parent
 APP = "https://app.test"
 EVIL = "https://evil.test"
+TENANT_DEBUG = "origin allowed by is_tenant_origin()"
 
 # --- servers on loopback ------------------------------------------------------------------------------------
 
@@ -140,6 +144,10 @@ def broken_app(case: str):
         elif case == "expose_star":
             headers.append(("Access-Control-Expose-Headers", "*"))
             headers.append(("Access-Control-Allow-Credentials", "true"))
+        elif case == "debug_header":  # cors_wsgi's debug=True naming the origin function, on every response
+            headers.append(("X-CORS-Debug", TENANT_DEBUG))
+        elif case == "private_network" and preflight:
+            headers.append(("Access-Control-Allow-Private-Network", "true"))
         start_response(status, [*headers, ("Content-Type", "text/plain"), ("X-Total", "3")])
         return [] if preflight else [b"body"]
 
@@ -155,11 +163,64 @@ def _build_middlewares() -> dict[str, CORSMiddleware]:
 MIDDLEWARES = _build_middlewares()
 
 
+def requires_authorization(app):
+    """An authentication layer: 401 to any request without ``Authorization``, as most are written (and
+    so to every preflight, which never carries it)."""
+
+    def layer(environ, start_response):
+        if "HTTP_AUTHORIZATION" not in environ:
+            start_response("401 Unauthorized", [("WWW-Authenticate", 'Bearer realm="api"'), ("Content-Length", "0")])
+            return []
+        return app(environ, start_response)
+
+    return layer
+
+
+def redirects_to_login(app):
+    """A session layer: 302 to ``/login`` for any request without a cookie (preflights have none)."""
+
+    def layer(environ, start_response):
+        if "HTTP_COOKIE" not in environ:
+            start_response("302 Found", [("Location", "/login"), ("Content-Length", "0")])
+            return []
+        return app(environ, start_response)
+
+    return layer
+
+
+def forbids_without_token(app):
+    """A CSRF-style check: 403, and no CORS header, to any request without ``X-CSRF-Token``."""
+
+    def layer(environ, start_response):
+        if "HTTP_X_CSRF_TOKEN" not in environ:
+            start_response("403 Forbidden", [("Content-Type", "text/plain")])
+            return [b"forbidden"]
+        return app(environ, start_response)
+
+    return layer
+
+
+LAYERED = {
+    # the mistake: something that refuses unauthenticated requests runs before the CORS layer
+    "auth-outside": requires_authorization(MIDDLEWARES["strict"]),
+    "login-outside": redirects_to_login(MIDDLEWARES["strict"]),
+    "forbid-outside": forbids_without_token(MIDDLEWARES["strict"]),
+    # the fix: cors_wsgi outermost answers preflights before authentication runs
+    "auth-inside": CORSMiddleware(requires_authorization(application), **MIDDLEWARE["strict"]),
+}
+SEEN: list[tuple[str, str, str]] = []
+"""(layered server, method, path) of every request the ``/layered/`` servers received, in order."""
+
+
 def dispatcher(environ, start_response):
-    """``/mw/<config>/...`` -> a CORSMiddleware (seeing ``/...``); ``/broken/<case>`` -> a broken server."""
+    """``/mw/<config>/...`` -> a CORSMiddleware (seeing ``/...``); ``/layered/<name>/...`` -> a CORS layer
+    with another layer around or inside it; ``/broken/<case>`` -> a broken server."""
     kind, name = shift_path_info(environ), shift_path_info(environ)
     if kind == "mw":
         return MIDDLEWARES[name](environ, start_response)
+    if kind == "layered":
+        SEEN.append((name or "", environ["REQUEST_METHOD"], environ["PATH_INFO"]))
+        return LAYERED[name or ""](environ, start_response)
     return broken_app(name or "")(environ, start_response)
 
 
@@ -500,8 +561,11 @@ def test_a_preflight_refused_by_cors_wsgi_names_every_candidate() -> None:
         f"make sure origins allows {APP!r}, methods has 'PUT' and allow_headers has 'X-Foo' (without --no-diagnose"
     )
     app_answered = check_preflight(405, [], APP, "PUT")
-    assert "no CORS layer answered it" in app_answered.reason
-    assert "resources covers this path" in app_answered.fix
+    assert "your preflight reached the application (405), not a CORS layer" in app_answered.reason
+    assert "resources must cover this path" in app_answered.fix
+    app_answered_ok = check_preflight(200, [], APP, "PUT")
+    assert "no CORS layer answered it" in app_answered_ok.reason
+    assert "resources covers this path" in app_answered_ok.fix
 
 
 def test_preflight_cache_note() -> None:
@@ -732,7 +796,290 @@ def test_debug_mode_refusals_are_still_blocked_and_named(base: str, capsys: pyte
     assert preflight["status"] == 204
     assert preflight["browser_error"] == "HeaderDisallowedByPreflightResponse"
     assert preflight["fix"] == "add 'X-Bar' to allow_headers"
-    assert any(name == "X-CORS-Debug" for name, _ in preflight["headers"])
+    assert preflight["server_says"] == dict(preflight["headers"])["X-CORS-Debug"]
+
+
+# --- a preflight that never reached a CORS layer ---------------------------------------------------------------
+
+
+def _layered(name: str, *args: str, capsys: pytest.CaptureFixture[str], base: str) -> tuple[int, dict, list]:
+    """Probe ``/layered/<name>/api/items`` (diagnosis on); the report and the requests the server got."""
+    SEEN.clear()
+    status, report = probe_json(f"{base}/layered/{name}/api/items", *args, capsys=capsys)
+    return status, report, [(method, path) for seen, method, path in SEEN if seen == name]
+
+
+def _assert_not_blamed_on_the_policy(report: dict, seen: list) -> None:
+    """Neither the origin nor the policy is blamed, and probe sent the browser's preflight only."""
+    preflight = report["steps"][0]
+    assert report["verdict"] == "blocked"
+    assert "not allowed" not in preflight["reason"] and "not allowed" not in preflight["fix"]
+    assert "origins" not in preflight["fix"]
+    assert not any("extra preflights" in note for note in preflight["notes"])
+    assert seen == [("OPTIONS", "/api/items")]
+    assert report["steps"][1] == {**report["steps"][1], "step": "actual", "sent": False}
+
+
+def test_a_401_from_authentication_in_front_is_not_blamed_on_the_origin(
+    base: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An auth layer outside cors_wsgi answers the preflight 401 without CORS headers. Chromium reports it as
+    a missing Access-Control-Allow-Origin (checked in tests/browser/test_probe_agrees.py), but the fix is
+    the order of the layers, not the origins."""
+    status, report, seen = _layered(
+        "auth-outside", "--origin", APP, "--method", "PUT", "-H", "Authorization: Bearer t", base=base, capsys=capsys
+    )
+    preflight = report["steps"][0]
+    assert status == 1
+    assert preflight["status"] == 401
+    assert preflight["reason"].startswith(
+        "your preflight reached the application or an authentication layer (401), not a CORS layer: preflights "
+        "carry no credentials"
+    )
+    assert preflight["fix"].startswith("put the CORS layer outside (before) authentication")
+    assert preflight["browser_error"] == "PreflightMissingAllowOriginHeader"
+    assert preflight["console"].endswith(
+        "No 'Access-Control-Allow-Origin' header is present on the requested resource."
+    )
+    _assert_not_blamed_on_the_policy(report, seen)
+
+
+def test_a_login_redirect_on_the_preflight_is_reported_as_a_redirect(
+    base: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status, report, seen = _layered("login-outside", "--origin", APP, "--method", "DELETE", base=base, capsys=capsys)
+    preflight = report["steps"][0]
+    assert status == 1
+    assert preflight["status"] == 302
+    assert preflight["reason"].startswith(
+        "the preflight was redirected (302 to /login): browsers fail a redirected preflight"
+    )
+    assert preflight["fix"].startswith("answer OPTIONS before the redirect: put the CORS layer in front")
+    assert preflight["browser_error"] == "PreflightDisallowedRedirect"
+    assert preflight["console"].endswith(
+        "Response to preflight request doesn't pass access control check: Redirect is not allowed for a preflight "
+        "request."
+    )
+    assert ["Location", "/login"] in preflight["headers"]
+    _assert_not_blamed_on_the_policy(report, seen)
+
+
+def test_a_403_without_cors_headers_from_a_layer_in_front_is_not_a_cors_refusal(
+    base: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """cors_wsgi's refusal is a 403 too, but with ``Vary: Origin, ...``; a 403 with neither an
+    Access-Control-* header nor such a Vary came from something else."""
+    status, out = probe_text(
+        f"{base}/layered/forbid-outside/api/items", "--origin", APP, "--method", "PUT", "-H", "X-Foo", capsys=capsys
+    )
+    assert status == 1
+    assert "  BLOCKED: your preflight reached the application or an authentication layer (403), not a CORS layer" in out
+    assert "  fix: put the CORS layer outside (before) authentication" in out
+    assert "  browser error: PreflightMissingAllowOriginHeader" in out
+    assert "not allowed" not in out
+    status, report, seen = _layered(
+        "forbid-outside", "--origin", APP, "--method", "PUT", "-H", "X-Foo", base=base, capsys=capsys
+    )
+    _assert_not_blamed_on_the_policy(report, seen)
+
+
+def test_cors_wsgi_own_403_is_still_diagnosed_as_a_cors_refusal(base: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """With cors_wsgi outside the auth layer (the fix), its own 403 refusal still gets the candidate-finding
+    preflights, and an allowed origin's request gets through authentication."""
+    status, report, seen = _layered("auth-inside", "--origin", EVIL, "--method", "PUT", base=base, capsys=capsys)
+    preflight = report["steps"][0]
+    assert status == 1
+    assert preflight["status"] == 403
+    assert preflight["browser_error"] == "PreflightMissingAllowOriginHeader"
+    assert f"the origin {EVIL!r} is not allowed on this path" in preflight["reason"]
+    assert preflight["fix"].startswith(f"add {EVIL!r} to origins")
+    assert preflight["notes"][-1] == "diagnosed with probe's own extra preflights: ACRM GET -> 403"
+    assert seen == [("OPTIONS", "/api/items"), ("OPTIONS", "/api/items")]
+
+    status, report, seen = _layered(
+        "auth-inside", "--origin", APP, "--method", "PUT", "-H", "Authorization: Bearer t", base=base, capsys=capsys
+    )
+    assert (status, report["verdict"]) == (0, "allowed"), report
+    assert [step["status"] for step in report["steps"]] == [204, 200]
+
+
+@pytest.mark.parametrize(
+    ("status", "headers", "refusal"),
+    [
+        pytest.param(403, [("Vary", "Origin, Access-Control-Request-Method")], True, id="cors_wsgi's 403"),
+        pytest.param(403, [("Vary", "access-control-request-headers")], True, id="Vary names ACRH only"),
+        pytest.param(400, [("Access-Control-Allow-Methods", "GET")], True, id="starlette-like 400 with CORS headers"),
+        pytest.param(200, [], True, id="2xx without CORS headers (flask-cors refuses so)"),
+        pytest.param(403, [("Vary", "Accept-Encoding")], False, id="403 without CORS traces"),
+        pytest.param(404, [], False, id="404 from the application"),
+        pytest.param(405, [("Allow", "GET")], False, id="405 from the application"),
+        pytest.param(502, [], False, id="502 from a proxy"),
+        pytest.param(401, [("Vary", "Origin")], False, id="401 even with Vary: Origin"),
+        pytest.param(407, [], False, id="407 from a proxy"),
+        pytest.param(302, [("Location", "/login")], False, id="redirect"),
+        pytest.param(304, [], False, id="3xx without Location"),
+    ],
+)
+def test_which_preflight_answers_may_be_a_cors_refusal(status: int, headers: list, refusal: bool) -> None:
+    """Only these get probe's extra preflights, and only these are described as the policy's refusal."""
+    assert may_be_cors_refusal(status, headers) is refusal
+    verdict = check_preflight(status, headers, APP, "PUT", {"X-Foo": "1"}, url="http://api.test/x")
+    assert not verdict.ok
+    assert ("not a CORS layer" in verdict.reason or "redirect" in verdict.reason) is not refusal, verdict.reason
+    if status in (401, 403, 407) and not refusal:
+        assert "preflights carry no credentials" in verdict.reason
+
+
+@pytest.mark.parametrize(
+    ("location", "fix"),
+    [
+        pytest.param("/login?next=/x", "answer OPTIONS before the redirect", id="login redirect"),
+        pytest.param("https://api.test/x/", "request the final URL (https://api.test/x/) directly", id="moved"),
+    ],
+)
+def test_a_redirected_preflight_fix_depends_on_where_it_goes(location: str, fix: str) -> None:
+    verdict = check_preflight(307, [("Location", location)], APP, "PUT", url="http://api.test/x")
+    assert verdict.browser_error == "PreflightDisallowedRedirect"
+    assert verdict.reason.startswith(f"the preflight was redirected (307 to {location}): browsers fail")
+    assert verdict.fix.startswith(fix)
+
+
+def test_a_401_after_the_cors_layer_is_an_invalid_status_naming_authentication() -> None:
+    """With Access-Control-Allow-Origin present Chromium reports the status (PreflightInvalidStatus)."""
+    verdict = check_preflight(401, [("Access-Control-Allow-Origin", APP)], APP, "PUT", url="http://api.test/x")
+    assert verdict.browser_error == "PreflightInvalidStatus"
+    assert verdict.console.endswith(
+        "Response to preflight request doesn't pass access control check: It does not have HTTP ok status."
+    )
+    assert "reached the application or an authentication layer after the CORS layer" in verdict.reason
+    assert "preflights carry no credentials" in verdict.reason
+    assert "before authentication" in verdict.fix
+
+
+# --- Private Network Access is legacy; Local Network Access is a permission --------------------------------
+
+LNA_WORDING = (
+    "current Chrome and Firefox no longer send Private Network Access preflights "
+    "(Access-Control-Request-Private-Network); they ask the user for a local-network permission instead (Local "
+    "Network Access), which no response header grants; a request blocked by the browser's local-network "
+    "permission prompt is not a CORS failure: nothing on the server fixes it; the user grants it"
+)
+
+
+def test_a_server_answering_private_network_access_gets_the_legacy_note(
+    base: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status, report = probe_json(f"{base}/broken/private_network", "--origin", APP, "--method", "PUT", capsys=capsys)
+    assert status == 0
+    assert (
+        "the server sent Access-Control-Allow-Private-Network (legacy): " + LNA_WORDING in report["steps"][0]["notes"]
+    )
+
+
+def test_a_page_setting_the_private_network_request_header_sends_an_ordinary_header(
+    base: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Chromium 156 lets a page set Access-Control-Request-Private-Network and lists it in the preflight's
+    Access-Control-Request-Headers like any other name: probe does the same, and says what it is not."""
+    status, report = probe_json(
+        f"{base}/mw/open/x", "--origin", APP, "-H", "Access-Control-Request-Private-Network: true", capsys=capsys
+    )
+    assert status == 0
+    assert ["Access-Control-Request-Headers", "access-control-request-private-network"] in report[
+        "preflight_request_headers"
+    ]
+    assert (
+        "Access-Control-Request-Private-Network is sent here as the page's own request header (so it needs a "
+        "preflight and allow_headers, like any other); " + LNA_WORDING in report["notes"]
+    )
+
+
+def _stub_send(method: str, url: str, headers) -> Response:
+    origin = dict(headers)["Origin"]
+    return Response(200, "OK", (("Access-Control-Allow-Origin", origin),))
+
+
+@pytest.mark.parametrize(
+    ("url", "origin", "note"),
+    [
+        pytest.param(
+            "http://127.0.0.1/x",
+            "https://app.test",
+            "127.0.0.1 is a loopback address and the page's origin https://app.test is probably not: ",
+            id="loopback from a name",
+        ),
+        pytest.param(
+            "http://[::1]:8080/x",
+            "http://192.168.0.2",
+            "::1 is a loopback address and the page's origin http://192.168.0.2 is not: ",
+            id="loopback from a local address",
+        ),
+        pytest.param(
+            "https://10.1.2.3/x",
+            "https://203.0.113.9",
+            "10.1.2.3 is a local address and the page's origin https://203.0.113.9 is not: ",
+            id="local from public",
+        ),
+        pytest.param(
+            "https://printer.local/x",
+            "https://app.test",
+            "printer.local is a local address and the page's origin https://app.test is probably not: ",
+            id=".local",
+        ),
+        pytest.param("http://127.0.0.1/x", "http://localhost:3000", None, id="loopback from loopback"),
+        pytest.param("http://10.1.2.3/x", "http://127.0.0.1:3000", None, id="local from loopback"),
+        pytest.param("https://api.example.com/x", "https://app.test", None, id="public from public"),
+    ],
+)
+def test_a_request_to_a_more_private_address_notes_the_local_network_permission(
+    url: str, origin: str, note: str | None
+) -> None:
+    """No response shows the browser's local-network permission, so probe says when it applies."""
+    report = run_probe(ProbeRequest(url, origin), _stub_send)
+    assert report.verdict == "allowed"
+    if note is None:
+        assert report.notes == ()
+    else:
+        assert report.notes == (note + LNA_WORDING,)
+        text = format_text(report).splitlines()
+        assert text[-2] == f"note: {report.notes[0]}" and text[-1] == "allowed"
+
+
+# --- X-CORS-Debug: the server's own account ------------------------------------------------------------------
+
+
+def test_x_cors_debug_is_shown_for_the_preflight_and_the_actual_response(
+    base: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"{base}/broken/debug_header"
+    status, out = probe_text(url, "--origin", APP, "--method", "PUT", capsys=capsys)
+    assert status == 0, out
+    lines = out.splitlines()
+    said = f"  the server says: {TENANT_DEBUG}"
+    assert lines.count(said) == 2
+    assert lines[lines.index("preflight: OPTIONS /broken/debug_header -> 204") + 3] == said
+    assert lines[lines.index("actual: PUT /broken/debug_header -> 200") + 2] == said
+    status, report = probe_json(url, "--origin", APP, "--method", "PUT", capsys=capsys)
+    assert [step["server_says"] for step in report["steps"]] == [TENANT_DEBUG, TENANT_DEBUG]
+    status, report = probe_json(url, "--origin", APP, capsys=capsys)  # simple request: the actual response only
+    assert [step["server_says"] for step in report["steps"]] == [None, TENANT_DEBUG]
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        pytest.param("origin allowed by f()", "origin allowed by f()", id="verbatim"),
+        pytest.param("x" * 200, "x" * 200, id="200 characters"),
+        pytest.param("x" * 201, "x" * 197 + "...", id="clipped to 200"),
+        pytest.param("a\x1b[2Jb", "'a\\x1b[2Jb'", id="control characters escaped"),
+        pytest.param("caf\xe9", "'caf\\xe9'", id="non-ASCII escaped"),
+    ],
+)
+def test_x_cors_debug_is_clipped_and_never_reaches_the_terminal_raw(value: str, shown: str) -> None:
+    headers = [("Access-Control-Allow-Origin", APP), ("X-CORS-Debug", value)]
+    assert check_response(200, headers, APP).server_says == shown
+    assert check_preflight(204, [*headers, ("Access-Control-Allow-Methods", "PUT")], APP, "PUT").server_says == shown
+    assert check_response(200, headers[:1], APP).server_says == ""
 
 
 def test_uncovered_path_is_blamed_on_resources(base: str, capsys: pytest.CaptureFixture[str]) -> None:

@@ -82,6 +82,12 @@ SCENARIOS = {
     "ACAO not an origin": Scenario(None, "/not_an_origin"),
     "ACAC True": Scenario(None, "/credentials_True", credentials=True),
 }
+STOPPED_IN_FRONT = {
+    "auth_401": "your preflight reached the application or an authentication layer (401), not a CORS layer",
+    "login_redirect": "the preflight was redirected (302 to /login)",
+    "auth_403": "your preflight reached the application or an authentication layer (403), not a CORS layer",
+}
+"""Broken-server paths whose preflight a layer in front of CORS answers, and how probe's reason begins."""
 
 
 class _Server(ThreadingMixIn, WSGIServer):
@@ -94,7 +100,8 @@ class _Quiet(WSGIRequestHandler):
 
 
 class BrokenServer:
-    """Answers every request with CORS headers that are right except for one thing, named by the path.
+    """Answers every request with CORS headers that are right except for one thing, named by the path (or,
+    for the ``STOPPED_IN_FRONT`` paths, answers preflights as an authentication layer in front of CORS would).
 
     A threaded wsgiref server on 127.0.0.1 (OS-chosen port) in a daemon thread; :meth:`stop` always runs.
     """
@@ -119,8 +126,17 @@ class BrokenServer:
         acao = [("Access-Control-Allow-Origin", origin)]
         acam = [("Access-Control-Allow-Methods", "PUT, DELETE")]
         acah = [("Access-Control-Allow-Headers", "x-custom, authorization")]
+        extra: list[tuple[str, str]] = []
         status = "204 No Content" if preflight else "200 OK"
-        if case == "lowercase_put":
+        if case in STOPPED_IN_FRONT and preflight:  # answered by a layer in front of CORS: no CORS header
+            acao, acam, acah = [], [], []
+            if case == "auth_401":
+                status, extra = "401 Unauthorized", [("WWW-Authenticate", 'Bearer realm="api"')]
+            elif case == "login_redirect":
+                status, extra = "302 Found", [("Location", "/login")]
+            else:
+                status = "403 Forbidden"
+        elif case == "lowercase_put":
             acam = [("Access-Control-Allow-Methods", "put")]
         elif case == "bad_methods":
             acam = [("Access-Control-Allow-Methods", "PUT DELETE")]
@@ -138,7 +154,7 @@ class BrokenServer:
         elif case == "star_headers":
             acam = [("Access-Control-Allow-Methods", "*")]
             acah = [("Access-Control-Allow-Headers", "*")]
-        start_response(status, [*acao, *acam, *acah, ("Content-Type", "text/plain")])
+        start_response(status, [*acao, *acam, *acah, *extra, ("Content-Type", "text/plain")])
         return [] if preflight else [b"ok"]
 
 
@@ -229,3 +245,24 @@ def test_star_covering_authorization_is_the_one_known_difference(cors: Any, brok
     assert step.browser_error == "HeaderDisallowedByPreflightResponse"
     assert "Chromium lets it through" in step.reason
     assert step.fix.startswith("list 'Authorization' in allow_headers by name")
+
+
+@pytest.mark.parametrize("case", list(STOPPED_IN_FRONT))
+def test_a_preflight_stopped_in_front_of_cors_is_not_blamed_on_the_policy(
+    cors: Any, broken: BrokenServer, case: str
+) -> None:
+    """Chromium's verdict, error class and console message (a 401 or 403 without CORS headers is a missing
+    Access-Control-Allow-Origin to Chromium, a redirect is a redirect), with probe's reason naming the layer
+    in front; and no extra diagnosis preflights even with the diagnosis on, as they would only be refused
+    the same way."""
+    both = run_both(cors, broken, Scenario(None, f"/{case}", "PUT"))
+    assert both.preflighted and not both.read
+    step = both.failed_step
+    assert step.step == "preflight" and both.report.verdict == "blocked"
+    assert (step.browser_error, step.console) == (both.error, both.console)
+    assert step.reason.startswith(STOPPED_IN_FRONT[case])
+    assert "not allowed" not in step.reason and "origins" not in step.fix
+    broken.log.clear()
+    request = ProbeRequest(url=f"{broken.origin}/{case}", origin=cors.page_origin(), method="PUT", diagnose=True)
+    assert run_probe(request, http_sender(timeout=10)).verdict == "blocked"
+    assert broken.log == ["OPTIONS"]
