@@ -77,7 +77,7 @@ class OptionalBuildExt(build_ext):
             for output in self.get_outputs():
                 if os.path.exists(output):
                     os.remove(output)
-            notice(f"no working C compiler: {str(error).splitlines()[0] if str(error) else type(error).__name__}")
+            notice(f"the C extensions could not be built ({type(error).__name__}: is a C compiler installed?)")
 
 
 setup(ext_modules=extensions(), cmdclass={"build_ext": OptionalBuildExt})
