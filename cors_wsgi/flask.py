@@ -113,7 +113,7 @@ def _check_names(options: Mapping[str, object], call: str) -> None:
         raise ConfigError(problems)
 
 
-def _compile(options: Mapping[str, Any], labels: Mapping[str, str], call: str) -> dict[str, Any]:
+def _compile(options: Mapping[str, Any], labels: Mapping[str, str], call: str) -> None:
     """Validate with the engine; refusals are raised with their fix in flask-cors terms."""
     try:
         with warnings.catch_warnings():
@@ -121,7 +121,6 @@ def _compile(options: Mapping[str, Any], labels: Mapping[str, str], call: str) -
             compile_policy(options, labels)
     except ConfigError as error:
         raise ConfigError(_with_flask_fixes(error.problems, options, call)) from None
-    return dict(options)
 
 
 _DEFAULT_ORIGINS = DEFAULTS[ORIGINS.name]
@@ -253,22 +252,19 @@ class _AppCORS:
             and environ.get("REQUEST_METHOD") == "OPTIONS"
             and ("HTTP_ACCESS_CONTROL_REQUEST_METHOD" in environ)
         )
-        routed = routed_path(path)
-        at_flask_level = any(regex.fullmatch(routed) for regex in self._flask_level)
-        if preflight and not at_flask_level:
-            if not rules:
-                return self.app(environ, start_response)
+        if not rules:  # a decorated view or blueprint route answers for itself, or nothing does
+            return self.app(environ, start_response)
+        if preflight:
             answer, resource = _union_preflight(rules, environ, origin or "")
+            routed = routed_path(path)
+            if any(regex.fullmatch(routed) for regex in self._flask_level):
+                # A decorated view or a blueprint route answers it; if none does, the app-wide rule.
+                return self._through(environ, start_response, answer, resource, replace=resource.automatic_options)
             if resource.automatic_options:
                 status, headers = answer.response()
                 start_response(status, headers)
                 return []
             return self._through(environ, start_response, answer, resource, replace=False)
-        if not rules:
-            return self.app(environ, start_response)  # a decided view or blueprint added its own headers
-        if preflight:  # a decorated view or a blueprint route may answer it; else the app-wide rule does
-            answer, resource = _union_preflight(rules, environ, origin or "")
-            return self._through(environ, start_response, answer, resource, replace=resource.automatic_options)
         answer, resource = _union_actual(rules, origin)
         return self._through(environ, start_response, answer, resource, replace=False)
 
