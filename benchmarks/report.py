@@ -417,24 +417,30 @@ def markdown(results: Results, verdicts: list[Verdict], info: dict[str, Any], ro
             if variant.role not in ("subject", "alt"):
                 continue
             suffix = _suffix(variant.name)
-            label = name + (f" {suffix}" if suffix else "")
+            label = name if variant.name == scenario.subject else f"{name} {suffix or variant.name}"
             overhead = results.stats(name, variant.name).median - floor
             row = f"| {label} | {floor:,.0f} ns | "
             if r1 is not None:
                 r1_overhead = results.stats(name, "R1").median - floor
                 vs_r1 = results.ratio(name, variant.name, "R1", "overhead").value
-                row += f"{r1_overhead:,.0f} ns | {overhead:,.0f} ns | {_fmt_optional(vs_r1)} | "
+                row += f"{_ns(r1_overhead)} | {_ns(overhead)} | {_fmt_optional(vs_r1)} | "
             else:
-                row += f"- | {overhead:,.0f} ns | - | "
+                row += f"- | {_ns(overhead)} | - | "
             peer = next((p for p in scenario.variants if p.role == "peer" and _suffix(p.name) == suffix), None)
             if peer is None:
                 row += "- | - | - |"
             else:
                 peer_overhead = results.stats(name, peer.name).median - floor
                 vs_subject = results.ratio(name, peer.name, variant.name, "overhead").value
-                row += f"{_base(peer.name)} | {peer_overhead:,.0f} ns | {_fmt_optional(vs_subject)} |"
+                row += f"{_base(peer.name)} | {_ns(peer_overhead)} | {_fmt_optional(vs_subject)} |"
             lines.append(row)
     return "\n".join(lines) + "\n"
+
+
+def _ns(overhead: float) -> str:
+    """An overhead, in words when it is negative: a preflight answered without calling the app takes less
+    time than the app alone."""
+    return f"{overhead:,.0f} ns" if overhead >= 0 else f"{-overhead:,.0f} ns less"
 
 
 def _suffix(name: str) -> str:

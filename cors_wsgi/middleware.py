@@ -20,7 +20,7 @@ Bad input is read as if the middleware were not there, never as an error: a requ
 a ``str`` (a server bug) counts as empty, which is a malformed Origin or preflight, and an application's
 headers that are not a list of pairs go to the server as they are, with the CORS headers added.
 
-This module and the policy are compiled by mypyc where pip can build it (README, "Performance"); the
+This module and the policy are compiled by mypyc where pip can build it (docs/performance.md); the
 same source runs interpreted elsewhere. :data:`ACCELERATED` says which.
 
 What it cannot do: CORS is enforced by browsers. A rejected *simple* request (GET, form POST) still

@@ -69,10 +69,22 @@ def test_every_scenario_is_measured_for_every_variant(quick_run: Run) -> None:
             assert figures["min_ns"] <= figures["median_ns"] <= figures["max_ns"]
             assert len(figures["rounds_ns"]) == document["settings"]["rounds"]
     trivial = document["scenarios"]["trivial/allowed"]["variants"]
-    # Where the C accelerator is compiled, its Python implementation is measured beside it.
-    assert set(trivial) == {"bare", "R0", "R1", "cors_wsgi", "wsgicors", 'cors_wsgi[origins="*"]', *PURE}
+    # Where the compiled build is installed, the interpreted one is measured beside it.
+    expected = {"bare", "R0", "R1", "cors_wsgi", "wsgicors", 'cors_wsgi[origins="*"]', "cors_wsgi[+function]", *PURE}
+    assert set(trivial) == expected
+    assert set(document["scenarios"]["trivial/function-allowed"]["variants"]) == {"bare", "R1", "cors_wsgi[+function]"}
     assert document["machine"]["accelerated"] is ACCELERATED
-    assert set(document["scenarios"]["flask/allowed"]["variants"]) == {"flask", "flask+cors_wsgi", "flask+flask-cors"}
+    assert set(document["scenarios"]["flask/allowed"]["variants"]) == {
+        "flask",
+        "flask+cors_wsgi",
+        "flask+cors_wsgi.flask",
+        "flask+flask-cors",
+    }
+    assert set(document["scenarios"]["flask-view/allowed"]["variants"]) == {
+        "flask",
+        "flask+@cross_origin(cors_wsgi.flask)",
+        "flask+@cross_origin(flask-cors)",
+    }
     assert set(document["scenarios"]["django/allowed"]["variants"]) == {
         "django",
         "django+cors_wsgi",
@@ -86,7 +98,7 @@ def test_every_target_has_a_ratio_and_a_verdict(quick_run: Run) -> None:
     stdout, document, _ = quick_run
     targets = {target["id"]: target for target in document["targets"]}
     assert set(targets) == {target.id for target in report.TARGETS}
-    assert len(targets) == 18
+    assert len(targets) == 28
     for target in report.TARGETS:
         reported = targets[target.id]
         assert f"] {target.text}: " in stdout
@@ -138,7 +150,11 @@ def test_a_missing_peer_is_skipped_with_a_line(tmp_path: Path) -> None:
     assert set(document["scenarios"]) == {"trivial/preflight-allowed", "flask/allowed"}
     measured = set(document["scenarios"]["trivial/preflight-allowed"]["variants"])
     assert measured == {"bare", "R0", "R1", "cors_wsgi", *PURE}
-    assert set(document["scenarios"]["flask/allowed"]["variants"]) == {"flask", "flask+cors_wsgi"}
+    assert set(document["scenarios"]["flask/allowed"]["variants"]) == {
+        "flask",
+        "flask+cors_wsgi",
+        "flask+cors_wsgi.flask",
+    }
     status = {target["id"]: target["status"] for target in document["targets"]}
     assert status["preflight-allowed"] == "skipped"
     assert status["flask-allowed"] == "skipped"
