@@ -7,14 +7,22 @@ A snippet in README.md is a fenced code block preceded by a comment naming the f
     ...
     ```
 
-Its lines must appear, contiguously and unchanged, in that file. So a README snippet can only change
-together with the example, and the example is served by a real server and checked over HTTP: what a
-reader copies from the README is what was tested.
+Its lines must appear, contiguously and unchanged, in that file; only a common indentation may be
+removed, so that three lines from inside a function read as they would at the top level. So a README
+snippet can only change together with the example, and the example is served by a real server and
+checked over HTTP: what a reader copies from the README is what was tested.
+
+Every code block in a programming or configuration language (``python``, ``ini``, ``toml``, ``json``,
+``yaml``) must be such a snippet: code that is not in a tested file has no place in the README. Shell
+commands, terminal output and diffs (``sh``, ``text``, ``diff``) may stand alone. (GitHub renders no
+includes, so the README keeps copies; the documentation site in docs/ includes the files themselves,
+which tests/test_docs.py checks.)
 """
 
 from __future__ import annotations
 
 import re
+import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +33,9 @@ SNIPPET = re.compile(
     r"<!--\s*snippet:\s*(?P<source>[^\s>]+)\s*-->[ \t]*\n(?:[ \t]*\n)*```[^\n]*\n(?P<code>.*?)^```[ \t]*$",
     re.S | re.M,
 )
+FENCE = re.compile(r"^```(?P<lang>[^\s`]*)[^\n]*\n.*?^```[ \t]*$", re.S | re.M)
+FILE_LANGUAGES = {"python", "py", "ini", "cfg", "toml", "json", "yaml", "yml"}
+"""Code blocks in these languages must be snippets of a tested file."""
 STACKS = {
     "Flask": "examples/flask_app/",
     "Django": "examples/django_project/",
@@ -55,6 +66,14 @@ def find_snippets(text: str) -> tuple[list[Snippet], list[str]]:
         for line in (text.count("\n", 0, marker.start()) + 1 for marker in MARKER.finditer(text))
         if line not in found
     ]
+    covered = {match.end() for match in SNIPPET.finditer(text)}
+    for block in FENCE.finditer(text):
+        if block["lang"].lower() in FILE_LANGUAGES and block.end() not in covered:
+            line = text.count("\n", 0, block.start()) + 1
+            problems.append(
+                f"line {line}: a ```{block['lang']} block must be a copy of a tested file, preceded by "
+                "'<!-- snippet: path -->'"
+            )
     return snippets, problems
 
 
@@ -67,11 +86,16 @@ def drift(snippet: Snippet, root: Path = ROOT) -> str | None:
     if not any(line.strip() for line in snippet.lines):
         return f"{where}: the code block is empty"
     file_lines = [line.rstrip() for line in source.read_text().splitlines()]
-    wanted = [line.rstrip() for line in snippet.lines]
+    wanted = _dedented([line.rstrip() for line in snippet.lines])
     for start in range(len(file_lines) - len(wanted) + 1):
-        if file_lines[start : start + len(wanted)] == wanted:
+        if _dedented(file_lines[start : start + len(wanted)]) == wanted:
             return None
     return f"{where}: these lines are not in that file, contiguous and unchanged:\n" + "\n".join(wanted)
+
+
+def _dedented(lines: list[str]) -> list[str]:
+    """``lines`` without the indentation they all share (blank lines aside)."""
+    return textwrap.dedent("\n".join(lines)).split("\n")
 
 
 def check_readme(path: Path, root: Path = ROOT) -> list[str]:
@@ -114,6 +138,20 @@ def test_checker_catches_a_changed_line(tmp_path: Path) -> None:
     problems = check_readme(readme, tmp_path)
     assert len(problems) == len(STACKS)
     assert "debug=True" in problems[0]
+
+
+def test_checker_accepts_a_copy_without_its_common_indentation(tmp_path: Path) -> None:
+    readme = fake_repository(tmp_path, all_stacks("app = make_app(\ndebug=False,\n") + all_stacks("debug=False,\n"))
+    problems = check_readme(readme, tmp_path)
+    assert len(problems) == len(STACKS)  # the first set lost only the indentation of one line: not a copy
+    assert all("debug=False," in problem for problem in problems)
+
+
+def test_checker_requires_a_snippet_for_code_but_not_for_commands(tmp_path: Path) -> None:
+    text = all_stacks("import os\n") + "```python\nprint('pasted')\n```\n\n```sh\npip install cors_wsgi\n```\n"
+    text += "```diff\n-from flask_cors import CORS\n+from cors_wsgi.flask import CORS\n```\n"
+    problems = check_readme(fake_repository(tmp_path, text), tmp_path)
+    assert len(problems) == 1 and "a ```python block must be a copy of a tested file" in problems[0]
 
 
 def test_checker_catches_lines_that_are_not_contiguous(tmp_path: Path) -> None:
