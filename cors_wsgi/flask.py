@@ -576,8 +576,11 @@ def _why_lost(pattern: str, route: str) -> str:
     if pattern.endswith("/*") and not route.startswith(pattern[:-1]):
         base = pattern[:-2]
         return (
-            f"{pattern!r} covers {base!r} and the paths below {base + '/'!r}, not {route!r}, on purpose (under "
-            f"flask-cors '/api/*' also covered '/apiary'); add {route!r} to resources if it should be covered"
+            f"{pattern!r} covers {base!r} and the paths below {base + '/'!r}, and flask-cors matched it as a mere "
+            f"prefix of {route!r}; if that route should have CORS, add {route!r} to resources"
         )
     prefix = pattern.lstrip("^").rstrip("$").rstrip("*").rstrip("/")
-    return f"write {prefix + '/*'!r} (a string: a trailing /* covers the prefix and everything below it)"
+    return (
+        f"{pattern!r} must match the whole path here; write {prefix + '/*'!r} (a string) to cover {prefix!r} and "
+        "everything below it"
+    )

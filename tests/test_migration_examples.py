@@ -67,9 +67,9 @@ def test_after_request_hook_replaced() -> None:
     assert get(app, "/api/items", EVIL).headers["Access-Control-Allow-Origin"] == "*"
     assert get(app, "/api/items").headers["Access-Control-Allow-Origin"] == "*"
     answered = preflight(app, "/api/items", EVIL, "PUT", "authorization,content-type")
-    assert answered.status_code == 204
+    assert answered.status_code == 204  # what the hook never answered: a preflight
+    assert answered.headers["Access-Control-Allow-Origin"] == "*"
     assert answered.headers["Access-Control-Allow-Headers"] == "authorization, content-type"
-    assert preflight(app, "/api/items", EVIL, "PUT", "x-other").status_code == 403
 
 
 def test_crossdomain_replaced() -> None:

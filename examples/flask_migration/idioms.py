@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from flask import Flask, jsonify
 
-from cors_wsgi import CORSMiddleware
 from cors_wsgi.flask import CORS, cross_origin
 
 
@@ -63,13 +62,8 @@ def instead_of_an_after_request_hook() -> Flask:
     app = Flask(__name__)
     app.add_url_rule("/api/items", "items", lambda: jsonify(items=[]))
     # --8<-- [start:after-request]
-    # Instead of an @app.after_request hook that set "Access-Control-Allow-Origin: *" on every response:
-    app.wsgi_app = CORSMiddleware(  # type: ignore[method-assign]
-        app.wsgi_app,
-        origins="*",
-        send_wildcard=True,  # "*" itself, as the hook sent, rather than the request's origin
-        allow_headers=["Content-Type", "Authorization"],
-    )
+    # Delete the @app.after_request hook that set "Access-Control-Allow-Origin: *", and:
+    CORS(app, send_wildcard=True)  # "*" itself, as the hook sent; preflights now work too
     # --8<-- [end:after-request]
     return app
 
