@@ -21,8 +21,14 @@ Strings are read exactly as :meth:`CORSMiddleware.from_env` and the Paste filter
 separated by commas or newlines, booleans ``true``/``false``, ``resources`` as a pattern or JSON), by
 :func:`cors_wsgi.sources.read_options`; then :func:`cors_wsgi.policy.compile_policy` validates.
 
+A source with no CORS setting at all (``--env`` with no ``CORS_*`` variable, ``{}``, an empty ``[cors]``
+table or section) is an error, not a pass: the middleware would run on its defaults, which is rarely what
+a deployment meant (a misspelt prefix, a variable not exported, the wrong file). ``--allow-defaults``
+says the defaults are meant: the check then passes and prints the rules they give.
+
 Exit status: 0 valid (warnings are printed but do not fail unless ``--strict``), 1 invalid (including a
-file that does not parse), 2 usage errors (no such file, unknown format, TOML without a parser).
+file that does not parse, and a source with no CORS setting unless ``--allow-defaults``), 2 usage errors
+(no such file, unknown format, TOML without a parser).
 """
 
 from __future__ import annotations
@@ -41,7 +47,7 @@ from typing import Any
 from .errors import ConfigError, CORSConfigWarning, Problem
 from .options import DEFAULTS, MAX_AGE, METHODS, ORIGINS, SUPPORTS_CREDENTIALS
 from .policy import Policy, compile_policy
-from .sources import read_options
+from .sources import read_mapping, read_options
 
 FORMATS = {".json": "json", ".toml": "toml", ".ini": "ini", ".cfg": "ini", ".conf": "ini"}
 PREFIX = "CORS_"
@@ -52,6 +58,13 @@ class FileProblem(Problem):
 
     def __str__(self) -> str:
         return f"{self.option}: {self.message}"
+
+
+class NothingFound(Problem):
+    """The source holds no CORS setting at all: the defaults would apply (an error unless allowed)."""
+
+    def __str__(self) -> str:
+        return self.message
 
 
 class UsageError(Exception):
@@ -67,6 +80,8 @@ class Result:
     warnings: tuple[str, ...] = ()
     rules: tuple[str, ...] = ()
     """One summary line per ``resources`` rule, most specific first (empty when invalid)."""
+    defaults: bool = False
+    """The source held no CORS setting, and the defaults were checked on purpose (``allow_defaults``)."""
 
     @property
     def ok(self) -> bool:
@@ -85,6 +100,7 @@ class Result:
             ],
             "warnings": list(self.warnings),
             "rules": list(self.rules),
+            "defaults": self.defaults,
             "exit_status": self.exit_status(strict),
         }
 
@@ -208,7 +224,8 @@ def _read_ini(path: Path, text: str) -> tuple[dict[str, Any], str, str]:
 def _find_section(parser: configparser.ConfigParser) -> str | None:
     if parser.has_section("cors"):
         return "cors"
-    for section in parser.sections():
+    sections: list[str] = parser.sections()  # typed: typeshed's 3.13 ConfigParser stubs leave it Any
+    for section in sections:
         use = parser[section].get("use", "").strip()
         if section.startswith("filter:") and use.split("#")[0] == "egg:cors_wsgi":
             return section
@@ -218,8 +235,18 @@ def _find_section(parser: configparser.ConfigParser) -> str | None:
 # --- checking --------------------------------------------------------------------------------------------
 
 
-def check_mapping(mapping: Mapping[str, Any], *, prefix: str, where: str, source: str) -> Result:
-    """Validate settings the way the middleware would: every problem and warning, nothing raised."""
+def check_mapping(
+    mapping: Mapping[str, Any], *, prefix: str, where: str, source: str, allow_defaults: bool = False, empty: str = ""
+) -> Result:
+    """Validate settings the way the middleware would: every problem and warning, nothing raised.
+
+    A mapping with no setting (no ``prefix``-ed key) is a problem, whose message is ``empty`` (a default
+    one when not given), unless ``allow_defaults``: then the defaults are checked and summarised."""
+    nothing = not read_mapping(mapping, prefix)
+    if nothing and not allow_defaults:
+        what = f"no {prefix}* settings found" if prefix else "no CORS settings found"
+        message = empty or f"{what} in {source}"
+        return Result(source, (NothingFound(source, None, f"{message}; {_DEFAULTS_HINT}"),))
     options, problems = read_options(mapping, prefix=prefix, where=where)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", CORSConfigWarning)
@@ -230,7 +257,13 @@ def check_mapping(mapping: Mapping[str, Any], *, prefix: str, where: str, source
     if problems:
         return Result(source, tuple(problems))
     found = tuple(str(item.message) for item in caught if issubclass(item.category, CORSConfigWarning))
-    return Result(source, (), found, _summarise(policy))
+    return Result(source, (), found, _summarise(policy), defaults=nothing)
+
+
+_DEFAULTS_HINT = (
+    f"the middleware would run on its defaults (origins {DEFAULTS['origins']!r}). Set the options the "
+    "deployment means, or pass --allow-defaults if the defaults are what it means"
+)
 
 
 def _summarise(policy: Policy) -> tuple[str, ...]:
@@ -253,19 +286,39 @@ def _summarise(policy: Policy) -> tuple[str, ...]:
     return tuple(lines)
 
 
-def check_file(path: Path, fmt: str | None = None) -> Result:
-    """Read and validate a configuration file; raises :class:`UsageError` if it cannot be read."""
+def check_file(path: Path, fmt: str | None = None, *, allow_defaults: bool = False) -> Result:
+    """Read and validate a configuration file; raises :class:`UsageError` if it cannot be read.
+
+    A file (or its ``[cors]`` table or section) with no CORS setting is invalid unless ``allow_defaults``."""
     try:
         mapping, prefix, where = read_file(path, fmt)
     except ConfigError as error:
         return Result(str(path), error.problems)
-    return check_mapping(mapping, prefix=prefix, where=where, source=str(path))
+    return check_mapping(
+        mapping,
+        prefix=prefix,
+        where=where,
+        source=str(path),
+        allow_defaults=allow_defaults,
+        empty=f"no CORS settings found in {path}",
+    )
 
 
-def check_environment(environ: Mapping[str, str] | None = None, prefix: str = PREFIX) -> Result:
-    """Validate the ``CORS_*`` environment variables, as :meth:`CORSMiddleware.from_env` reads them."""
+def check_environment(
+    environ: Mapping[str, str] | None = None, prefix: str = PREFIX, *, allow_defaults: bool = False
+) -> Result:
+    """Validate the ``CORS_*`` environment variables, as :meth:`CORSMiddleware.from_env` reads them.
+
+    No ``CORS_*`` variable at all is invalid unless ``allow_defaults``."""
     source = os.environ if environ is None else environ
-    return check_mapping(source, prefix=prefix, where="environment variable ", source=f"{prefix}* environment")
+    return check_mapping(
+        source,
+        prefix=prefix,
+        where="environment variable ",
+        source=f"{prefix}* environment",
+        allow_defaults=allow_defaults,
+        empty=f"no {prefix}* settings found in the environment",
+    )
 
 
 # --- the command line --------------------------------------------------------------------------------------
@@ -277,6 +330,8 @@ def format_text(result: Result, strict: bool = False) -> str:
         count = len(result.problems)
         lines.append(f"{result.source}: invalid, {count} problem{'s' if count != 1 else ''}")
         lines.extend(f"  error: {problem}" for problem in result.problems)
+    if result.defaults:
+        lines.append("  note: no CORS settings found; checked the defaults, as --allow-defaults asks")
     lines.extend(f"  warning: {message}" for message in result.warnings)
     if not result.problems:
         count = len(result.rules)
@@ -289,7 +344,8 @@ def format_text(result: Result, strict: bool = False) -> str:
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.description = (
         "Validate a cors_wsgi configuration offline: a .json, .toml or .ini/.cfg file, or the CORS_* "
-        "environment (--env). Prints every problem and warning. Exit status 0 valid, 1 invalid, 2 usage error."
+        "environment (--env). Prints every problem and warning. Exit status 0 valid, 1 invalid (a source with "
+        "no CORS setting too, unless --allow-defaults), 2 usage error."
     )
     parser.add_argument("file", nargs="?", type=Path, help="configuration file (.json, .toml, .ini, .cfg)")
     parser.add_argument("--env", action="store_true", help="check the CORS_* environment variables instead")
@@ -298,6 +354,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--format", choices=("json", "toml", "ini"), help="file format, when the extension does not say"
     )
     parser.add_argument("--strict", action="store_true", help="fail (exit 1) on warnings too")
+    parser.add_argument(
+        "--allow-defaults",
+        action="store_true",
+        help="pass when the source holds no CORS setting at all (the defaults are meant); without it that fails",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of text")
 
 
@@ -308,7 +369,11 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError("give a configuration FILE or --env, not both")
         if not args.env and args.file is None:
             raise UsageError("give a configuration FILE (.json, .toml, .ini, .cfg), or --env for CORS_* variables")
-        result = check_environment(prefix=args.prefix) if args.env else check_file(args.file, args.format)
+        allow = args.allow_defaults
+        if args.env:
+            result = check_environment(prefix=args.prefix, allow_defaults=allow)
+        else:
+            result = check_file(args.file, args.format, allow_defaults=allow)
     except UsageError as error:
         print(f"check: error: {error}", file=sys.stderr)
         return 2

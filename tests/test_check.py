@@ -282,6 +282,127 @@ def test_environment_in_a_subprocess() -> None:
     assert "environment variable CORS_ORIGINS='*': allows every origin" in bad.stdout
 
 
+# --- nothing to check: an error unless --allow-defaults ---------------------------------------------------------
+
+DEFAULT_RULES = ["  rule '/*': origins *"]
+ALLOWED_NOTE = "  note: no CORS settings found; checked the defaults, as --allow-defaults asks"
+
+
+def test_environment_without_cors_settings_fails(monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    monkeypatch.setenv("MYAPP_CORS_ORIGINS", "https://a.test")  # another prefix: not a CORS_* setting
+    monkeypatch.setenv("CORSAIR", "1")
+    status, out, err = run_check("--env", capsys=capsys)
+    assert (status, err) == (1, "")
+    lines = out.splitlines()
+    assert lines[0] == "CORS_* environment: invalid, 1 problem"
+    assert lines[1].startswith("  error: no CORS_* settings found in the environment; ")
+    assert "--allow-defaults" in lines[1] and "origins '*'" in lines[1]
+    assert len(lines) == 2
+
+
+def test_environment_without_cors_settings_passes_with_allow_defaults(capsys) -> None:
+    status, out, err = run_check("--env", "--allow-defaults", capsys=capsys)
+    assert (status, err) == (0, "")
+    assert out.splitlines() == ["CORS_* environment: OK, 1 rule", ALLOWED_NOTE, *DEFAULT_RULES]
+    # --strict too: the defaults give no warning
+    assert run_check("--env", "--allow-defaults", "--strict", capsys=capsys)[0] == 0
+
+
+def test_allow_defaults_changes_nothing_when_settings_exist(monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    monkeypatch.setenv("CORS_ORIGINS", "https://a.test")
+    assert run_check("--env", "--allow-defaults", capsys=capsys)[:2] == (
+        0,
+        "CORS_* environment: OK, 1 rule\n  rule '/*': origins https://a.test\n",
+    )
+    monkeypatch.setenv("CORS_ORIGINS", "*")
+    monkeypatch.setenv("CORS_SUPPORTS_CREDENTIALS", "true")
+    assert run_check("--env", "--allow-defaults", capsys=capsys)[0] == 1  # still validated
+
+
+def test_environment_prefix_without_settings(monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    monkeypatch.setenv("CORS_ORIGINS", "https://a.test")  # the default prefix: not MYAPP_CORS_*
+    status, out, _ = run_check("--env", "--prefix", "MYAPP_CORS_", capsys=capsys)
+    assert status == 1
+    assert "error: no MYAPP_CORS_* settings found in the environment" in out
+    status, out, _ = run_check("--env", "--prefix", "MYAPP_CORS_", "--allow-defaults", capsys=capsys)
+    assert status == 0 and out.splitlines()[0] == "MYAPP_CORS_* environment: OK, 1 rule"
+
+
+EMPTY_FILES = [
+    pytest.param("cors.json", "{}", id="empty json object"),
+    pytest.param("cors.json", '{"cors": {}}', id="empty cors object"),
+    pytest.param("cors.toml", "", id="empty toml"),
+    pytest.param("cors.toml", "[cors]\n", id="empty toml cors table"),
+    pytest.param("pyproject.toml", '[project]\nname = "x"\n\n[tool.cors_wsgi]\n', id="empty tool table"),
+    pytest.param("cors.ini", "[cors]\n", id="empty ini cors section"),
+    pytest.param("cors.ini", "[cors]\n# origins = https://a.test\n", id="ini section, key commented out"),
+    pytest.param("app.ini", "[filter:cors]\nuse = egg:cors_wsgi\n", id="paste filter with no CORS key"),
+]
+
+
+@pytest.mark.parametrize(("name", "text"), EMPTY_FILES)
+def test_file_without_cors_settings_fails(tmp_path: Path, name: str, text: str, capsys) -> None:
+    path = write(tmp_path, name, text)
+    status, out, err = run_check(str(path), capsys=capsys)
+    assert (status, err) == (1, "")
+    lines = out.splitlines()
+    assert lines[0] == f"{path}: invalid, 1 problem"
+    assert lines[1].startswith(f"  error: no CORS settings found in {path}; "), lines
+    assert len(lines) == 2
+    status, out, err = run_check(str(path), "--allow-defaults", capsys=capsys)
+    assert (status, err) == (0, "")
+    assert out.splitlines() == [f"{path}: OK, 1 rule", ALLOWED_NOTE, *DEFAULT_RULES]
+
+
+def test_json_output_without_settings(tmp_path: Path, capsys) -> None:
+    path = write(tmp_path, "cors.json", "{}")
+    status, out, _ = run_check(str(path), "--json", capsys=capsys)
+    report = json.loads(out)
+    assert (status, report["exit_status"], report["ok"], report["defaults"], report["rules"]) == (
+        1,
+        1,
+        False,
+        False,
+        [],
+    )
+    assert report["errors"][0]["message"].startswith(f"no CORS settings found in {path}")
+    status, out, _ = run_check(str(path), "--json", "--allow-defaults", capsys=capsys)
+    report = json.loads(out)
+    assert (status, report["ok"], report["defaults"], report["errors"]) == (0, True, True, [])
+    assert report["rules"] == ["'/*': origins *"]
+
+
+def test_functions_without_settings() -> None:
+    assert not check_environment({}).ok
+    assert not check_environment({"PATH": "/bin"}).ok
+    assert check_environment({}, allow_defaults=True).ok
+    assert check_environment({"CORS_ORIGINS": "https://a.test"}).defaults is False
+
+
+def test_environment_without_settings_in_a_subprocess() -> None:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("CORS_")}
+    result = subprocess.run(
+        [sys.executable, "-m", "cors_wsgi", "check", "--env"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "no CORS_* settings found" in result.stdout
+    allowed = subprocess.run(
+        [sys.executable, "-m", "cors_wsgi", "check", "--env", "--allow-defaults"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert allowed.returncode == 0, allowed.stdout + allowed.stderr
+    assert "rule '/*': origins *" in allowed.stdout
+
+
 # --- usage errors ----------------------------------------------------------------------------------------------
 
 
@@ -332,7 +453,7 @@ ENVIRONMENTS = [
 
 @pytest.mark.parametrize("environ", ENVIRONMENTS)
 def test_check_agrees_with_from_env(environ: dict[str, str]) -> None:
-    result = check_environment(environ)
+    result = check_environment(environ, allow_defaults=True)  # {}: from_env runs on the defaults
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
