@@ -15,7 +15,11 @@ Formats:
   either way (Python 3.11+, or ``tomli`` installed on 3.9/3.10);
 - ``.ini`` / ``.cfg``: a ``[cors]`` section or a PasteDeploy ``[filter:...]`` section with
   ``use = egg:cors_wsgi`` (or one named ``[filter:cors]``); keys are option names, values strings;
-- ``--env``: ``CORS_*`` environment variables (``--prefix`` to change the prefix).
+- ``--env``: ``CORS_*`` environment variables (``--prefix`` to change the prefix);
+- ``--flask-app MODULE:APP`` (or ``MODULE:create_app()``): a Flask application using ``cors_wsgi.flask``,
+  route by route: the methods, the ``resources`` rule cors_wsgi applies, and the one flask-cors would
+  have applied. Routes flask-cors covered and cors_wsgi does not are listed after the table; they fail
+  the check only with ``--strict``.
 
 Strings are read exactly as :meth:`CORSMiddleware.from_env` and the Paste filter read them (lists
 separated by commas or newlines, booleans ``true``/``false``, ``resources`` as a pattern or JSON), by
@@ -360,11 +364,21 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="pass when the source holds no CORS setting at all (the defaults are meant); without it that fails",
     )
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+    parser.add_argument(
+        "--flask-app",
+        metavar="MODULE:APP",
+        help="a Flask application using cors_wsgi.flask (MODULE:APP or MODULE:create_app()), checked route by "
+        "route against what flask-cors would have covered",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     """``python -m cors_wsgi check``; returns the exit status."""
     try:
+        if args.flask_app is not None:
+            if args.env or args.file is not None:
+                raise UsageError("give --flask-app alone, without a FILE or --env")
+            return check_flask_app(args.flask_app, as_json=args.json, strict=args.strict)
         if args.env and args.file is not None:
             raise UsageError("give a configuration FILE or --env, not both")
         if not args.env and args.file is None:
@@ -379,3 +393,55 @@ def run(args: argparse.Namespace) -> int:
         return 2
     print(json.dumps(result.to_dict(args.strict), indent=2) if args.json else format_text(result, args.strict))
     return result.exit_status(args.strict)
+
+
+# --- a Flask application, route by route -----------------------------------------------------------------
+
+
+def load_flask_app(target: str) -> Any:
+    """``module:app`` or ``module:create_app()``, imported from the current directory (as ``flask --app``)."""
+    import importlib
+
+    module_name, _, attribute = target.partition(":")
+    if not module_name or not attribute:
+        raise UsageError(f"--flask-app {target!r}: write MODULE:APP or MODULE:create_app()")
+    if "" not in sys.path and os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as error:
+        raise UsageError(f"--flask-app {target!r}: cannot import {module_name!r} ({error})") from None
+    factory = attribute.endswith("()")
+    found = getattr(module, attribute[:-2] if factory else attribute, None)
+    if found is None:
+        raise UsageError(f"--flask-app {target!r}: {module_name!r} has no {attribute!r}")
+    return found() if factory else found
+
+
+def check_flask_app(target: str, *, as_json: bool = False, strict: bool = False) -> int:
+    """Print :func:`cors_wsgi.flask.coverage` as a table; exit 1 with ``strict`` if a route lost coverage."""
+    from .flask import coverage
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", CORSConfigWarning)
+        app = load_flask_app(target)
+    rows = coverage(app)
+    if not app.extensions.get("cors_wsgi"):
+        print(f"{target}: no CORS(app) from cors_wsgi.flask is installed; only decorated views and blueprints "
+              "are shown (migrate the import first)", file=sys.stderr)  # fmt: skip
+    lost = [row for row in rows if row["flask_cors"] and not row["cors_wsgi"]]
+    if as_json:
+        print(json.dumps({"app": target, "routes": rows, "lost": [row["route"] for row in lost]}, indent=2))
+    else:
+        table = [("route", "methods", "cors_wsgi applies", "flask-cors applied")]
+        for row in rows:
+            table.append((row["route"], ",".join(row["methods"]), row["cors_wsgi"] or "-", row["flask_cors"] or "-"))
+        widths = [max(len(line[column]) for line in table) for column in range(4)]
+        for line in table:
+            print("  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip())
+        for warning in caught:
+            if issubclass(warning.category, CORSConfigWarning):
+                print(f"warning: {warning.message}")
+        verdict = f"{len(lost)} route(s) lose the coverage flask-cors gave them" if lost else "no route loses coverage"
+        print(f"{target}: {len(rows)} routes; {verdict}")
+    return 1 if strict and lost else 0

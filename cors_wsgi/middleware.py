@@ -34,6 +34,7 @@ import logging
 import os
 import warnings
 from collections.abc import Iterable, Mapping
+from types import FunctionType
 from typing import TYPE_CHECKING, Any, Final
 
 from .errors import ConfigError, CORSConfigWarning, Problem
@@ -57,7 +58,13 @@ except ImportError:  # mypy_extensions is a build dependency only
         return lambda cls: cls
 
 
-ACCELERATED = __file__.endswith((".so", ".pyd"))
+def _compiled() -> bool:
+    """Whether this very function was compiled: mypyc makes it a builtin, not a Python function. (Not
+    ``__file__``: some mypyc versions set it only once the module has loaded.)"""
+    return not isinstance(_compiled, FunctionType)
+
+
+ACCELERATED: Final = _compiled()
 """True when this module runs compiled by mypyc, False when interpreted (PyPy, no compiler, an
 editable install)."""
 

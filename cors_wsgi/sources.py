@@ -63,12 +63,17 @@ class Options(dict[str, Any]):
         self.ignored = {}
 
 
+RESERVED_PREFIX = "CORS_WSGI_"
+"""The package's own variables (``CORS_WSGI_COMPILE`` at build time): never read as settings."""
+
+
 def read_mapping(source: object, prefix: str) -> dict[str, Any]:
     """The ``prefix``-ed entries of a mapping, or of an object's attributes (Django's ``settings``)."""
     if isinstance(source, Mapping):
-        return {key: value for key, value in source.items() if isinstance(key, str) and key.startswith(prefix)}
-    # django.conf.settings and plain modules/classes: settings are upper-case attributes.
-    return {name: getattr(source, name) for name in dir(source) if name.startswith(prefix) and name.isupper()}
+        found = {key: value for key, value in source.items() if isinstance(key, str) and key.startswith(prefix)}
+    else:  # django.conf.settings and plain modules/classes: settings are upper-case attributes
+        found = {name: getattr(source, name) for name in dir(source) if name.startswith(prefix) and name.isupper()}
+    return {key: value for key, value in found.items() if not key.startswith(RESERVED_PREFIX)}
 
 
 def options_from_mapping(

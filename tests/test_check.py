@@ -492,3 +492,59 @@ def test_check_agrees_with_the_paste_filter(tmp_path: Path, section: dict[str, s
                 )
         else:
             assert result.ok and len(result.warnings) == len(caught)
+
+
+# --- --flask-app: route by route, against flask-cors' reading -------------------------------------------------
+
+FLASK_APP = '''
+from flask import Blueprint, Flask
+from cors_wsgi.flask import CORS, cross_origin
+
+def create_app():
+    app = Flask(__name__)
+    for route in ("/api", "/api/users/<int:user_id>", "/apiary", "/health"):
+        app.add_url_rule(route, route, lambda **kwargs: "ok")
+
+    @app.route("/public/<path:name>")
+    @cross_origin()
+    def public(name):
+        return name
+
+    CORS(app, resources=r"/api/*")
+    return app
+'''
+
+
+def test_flask_app_table_and_lost_routes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    (tmp_path / "shop.py").write_text(FLASK_APP, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "path", [str(tmp_path), *sys.path])
+    assert main(["check", "--flask-app", "shop:create_app()"]) == 0
+    out = capsys.readouterr().out
+    rows = {line.split()[0]: line.split()[1:] for line in out.splitlines() if line.startswith("/")}
+    assert rows["/api/users/<int:user_id>"][1:] == ["/api/*", "/api/*"]
+    assert rows["/apiary"][1:] == ["-", "/api/*"]  # flask-cors' prefix match covered it; cors_wsgi does not
+    assert rows["/health"][1:] == ["-", "-"]
+    assert "its own view or blueprint rule" in out.split("/public/<path:name>")[1].splitlines()[0]
+    assert "add '/apiary' to resources" in out
+    assert "1 route(s) lose the coverage flask-cors gave them" in out
+    sys.modules.pop("shop", None)
+    assert main(["check", "--flask-app", "shop:create_app()", "--strict"]) == 1
+    sys.modules.pop("shop", None)
+
+
+def test_flask_app_json(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    (tmp_path / "shop2.py").write_text(FLASK_APP, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "path", [str(tmp_path), *sys.path])
+    assert main(["check", "--flask-app", "shop2:create_app()", "--json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert document["lost"] == ["/apiary"]
+    assert {row["route"]: row["cors_wsgi"] for row in document["routes"]}["/api"] == "/api/*"
+    sys.modules.pop("shop2", None)
+
+
+@pytest.mark.parametrize("target", ["shop", "nosuchmodule:app", "os:no_such_attribute", "os"])
+def test_flask_app_usage_errors(target: str, capsys) -> None:
+    assert main(["check", "--flask-app", target]) == 2
+    assert "--flask-app" in capsys.readouterr().err

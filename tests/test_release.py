@@ -193,8 +193,17 @@ def test_the_metadata(artifacts: Artifacts) -> None:
 def test_the_sdist_builds_everything_the_wheel_needs(artifacts: Artifacts) -> None:
     with tarfile.open(artifacts.sdist) as archive:
         names = [name.split("/", 1)[1] for name in archive.getnames() if "/" in name]
-    for needed in ("pyproject.toml", "setup.py", "README.md", "LICENSE", f"{NAME}/py.typed", "PKG-INFO"):
+    for needed in (
+        "pyproject.toml",
+        "setup.py",
+        "README.md",
+        "LICENSE",
+        "CHANGELOG.md",
+        f"{NAME}/py.typed",
+        "PKG-INFO",
+    ):
         assert needed in names, needed
+    assert not [name for name in names if name.startswith("tests/")], "half a test suite cannot run: MANIFEST.in"
     for source in SOURCES:
         assert f"{NAME}/{source}" in names, source
     assert not [name for name in names if re.search(r"\.(so|pyd|o|pyc)$|__pycache__|^build/|^dist/", name)], names

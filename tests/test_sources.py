@@ -419,3 +419,10 @@ def test_comma_separated_resources_from_the_environment_warn_that_they_are_one_p
     assert mw.decide("GET", "/api/x", {"Origin": "https://a.example"}).kind == "path not covered"
     listed = CORSMiddleware.from_env(hello, {"CORS_RESOURCES": '["/api/*", "/v2/*"]'})
     assert listed.decide("GET", "/v2/x", {"Origin": "https://a.example"}).allowed
+
+
+def test_the_packages_own_variables_are_not_settings() -> None:
+    """``CORS_WSGI_COMPILE`` (a build switch) may sit in a deployment's environment: it is no CORS setting."""
+    environ = {"CORS_WSGI_COMPILE": "1", "CORS_WSGI_EXPECT_BUILD": "compiled", "CORS_ORIGINS": "https://a.example"}
+    middleware = CORSMiddleware.from_env(lambda environ, start_response: [], environ=environ)
+    assert middleware.policy.lookup("/") is not None
