@@ -38,15 +38,17 @@ from __future__ import annotations
 import re
 import threading
 import warnings
+import weakref
 from collections.abc import Iterable, Mapping
+from contextvars import ContextVar
 from functools import update_wrapper
 from typing import TYPE_CHECKING, Any, Callable, TypeVar, cast
 
-from flask import Blueprint, Flask, current_app, make_response, request
+from flask import Blueprint, Flask, current_app, request
 from werkzeug.datastructures import Headers
 
 from .errors import ConfigError, CORSConfigWarning, Problem, _user_stacklevel
-from .headers import add_cors_headers
+from .headers import ORDINARY_RESPONSE_HEADERS, add_cors_headers, with_cors_headers
 from .middleware import CORSMiddleware
 from .options import BY_NAME, DEFAULTS, ORIGINS, RESOURCES, SUPPORTS_CREDENTIALS
 from .paths import PATH_REGEX_CHARS, routed_path
@@ -62,6 +64,11 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["CORS", "cross_origin"]
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+_VIEW_SLOT: ContextVar[list[Any]] = ContextVar("cors_wsgi.flask.view")
+"""Set by the application-wide layer for the request it passes to Flask: ``[environ, app, views]``
+(``views``: the decorated views' rules for that application), to which a decorated view appends the rule
+it answers with (:func:`cross_origin`)."""
 
 DECIDED = "cors_wsgi.decided"
 """``environ`` key set by a decorated view or a blueprint's rule once it has answered CORS itself."""
@@ -173,6 +180,9 @@ def _config_options(app: Flask, given: Mapping[str, object]) -> Options:
 _NOT_A_SETTING = "is not a cors_wsgi setting; "
 
 
+_INSTALLING = threading.Lock()
+
+
 # --- the application-wide layer ---------------------------------------------------------------------------
 
 
@@ -197,6 +207,8 @@ class _AppCORS:
         self._serve: Callable[[WSGIEnvironment, StartResponse], Iterable[bytes]] | None = None
         self._flask_level: list[re.Pattern[str]] = []
         self._lock = threading.Lock()
+        self.views: dict[int, ResourcePolicy] = {}
+        """Each decorated view's rule for this application, by the view's id (:func:`cross_origin`)."""
 
     @classmethod
     def install(cls, app: Flask, given: Mapping[str, Any]) -> None:
@@ -208,14 +220,25 @@ class _AppCORS:
         installed = app.extensions.get(_EXTENSION)
         if not isinstance(installed, _AppCORS):
             installed = cls(app, app.wsgi_app)
-            app.wsgi_app = installed  # type: ignore[method-assign]
             app.extensions[_EXTENSION] = installed
+        if app.wsgi_app == installed._serve or app.wsgi_app == installed.app:  # ours, or nothing on top
+            app.wsgi_app = installed  # type: ignore[method-assign]
         layer.app = installed.app
         installed.layers.insert(0, layer)
         installed.resources.insert(0, options.get(RESOURCES.name, DEFAULTS[RESOURCES.name]))
         installed._serve = None  # routes or layers changed: look again at the next request
         if any(rule.endpoint != "static" for rule in app.url_map.iter_rules()):  # routes first, then CORS(app)
             installed._warn_about_coverage()
+
+    @classmethod
+    def ensure(cls, app: Flask) -> None:
+        """Put the layer in front of an application that has decorated views but no ``CORS(app)``: from
+        the next request on, its views report their rule instead of rewriting Flask's response."""
+        with _INSTALLING:
+            if not isinstance(app.extensions.get(_EXTENSION), _AppCORS):
+                installed = cls(app, app.wsgi_app)
+                app.wsgi_app = installed  # type: ignore[method-assign]
+                app.extensions[_EXTENSION] = installed
 
     def _warn_about_coverage(self) -> None:
         self._warned = True
@@ -238,13 +261,23 @@ class _AppCORS:
                 self._serve = self.layers[0]
             else:
                 self._serve = self._mixed
+            if self.flask_app.wsgi_app is self:  # spare every request this object's own call
+                self.flask_app.wsgi_app = self._serve  # type: ignore[method-assign]
             return self._serve
 
     def _mixed(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        """Several calls, or routes that decide at the Flask level. A decorated view reports the rule it
+        decided with in this request's slot (:data:`_VIEW_SLOT`), which is cheaper than touching Flask's
+        response; a blueprint's rule applies its answer itself and marks the request :data:`DECIDED`."""
+        rules: list[tuple[CORSMiddleware, ResourcePolicy]] = []
         path = environ.get("PATH_INFO", "")
         if not isinstance(path, str):
-            return self.app(environ, start_response)
-        rules = [(layer, resource) for layer in self.layers if (resource := layer.policy.lookup(path)) is not None]
+            path = ""  # no rule covers it; a decorated view may still answer
+        elif self.layers:
+            for layer in self.layers:
+                found = layer.policy.lookup(path)
+                if found is not None:
+                    rules.append((layer, found))
         origin = environ.get("HTTP_ORIGIN")
         origin = origin if isinstance(origin, str) or origin is None else ""
         preflight = (
@@ -252,52 +285,87 @@ class _AppCORS:
             and environ.get("REQUEST_METHOD") == "OPTIONS"
             and ("HTTP_ACCESS_CONTROL_REQUEST_METHOD" in environ)
         )
-        if not rules:  # a decorated view or blueprint route answers for itself, or nothing does
-            return self.app(environ, start_response)
         if preflight:
-            answer, resource = _union_preflight(rules, environ, origin or "")
-            routed = routed_path(path)
-            if any(regex.fullmatch(routed) for regex in self._flask_level):
-                # A decorated view or a blueprint route answers it; if none does, the app-wide rule.
-                return self._through(environ, start_response, answer, resource, replace=resource.automatic_options)
-            if resource.automatic_options:
-                status, headers = answer.response()
-                start_response(status, headers)
-                return []
-            return self._through(environ, start_response, answer, resource, replace=False)
-        answer, resource = _union_actual(rules, origin)
-        return self._through(environ, start_response, answer, resource, replace=False)
-
-    def _through(
-        self,
-        environ: WSGIEnvironment,
-        start_response: StartResponse,
-        answer: Answer,
-        resource: ResourcePolicy,
-        replace: bool,
-    ) -> Iterable[bytes]:
-        """Let Flask answer; add ``answer``'s headers unless a view or blueprint decided. ``replace``: a
-        preflight nobody at the Flask level answered gets the middleware's own answer (204/403, no body)."""
-        replaced: list[bool] = []
+            return self._preflight(environ, start_response, rules, origin or "", path)
+        answer, resource = _union_actual(rules, origin) if rules else (None, None)
+        slot: list[Any] = [environ, self.flask_app, self.views]
 
         def cors_start_response(status: Any, headers: Any, exc_info: Any = None) -> Any:
-            if not environ.get(DECIDED):
-                if replace:
-                    replaced.append(True)
-                    status, headers = answer.response()
-                elif resource.intercept_exceptions or not (isinstance(status, str) and status.startswith("5")):
-                    headers = add_cors_headers(list(headers), answer.headers, answer.vary)
+            if len(slot) > 3:  # a decorated view answered: its rule decides
+                rule: ResourcePolicy | None = slot[3]
+                decided = rule.no_origin if origin is None else rule.actual(origin)  # type: ignore[union-attr]
+            elif environ.get(DECIDED):  # a blueprint's rule applied its own answer
+                rule = decided = None
+            else:
+                rule, decided = resource, answer
+            if decided is not None and rule is not None and (rule.intercept_exceptions or not _is_error(status)):
+                headers = with_cors_headers(
+                    headers if type(headers) is list else list(headers), decided.headers, decided.vary, decided.appended
+                )
             if exc_info is None:
                 return start_response(status, headers)
             return start_response(status, headers, exc_info)
 
-        result = self.app(environ, cors_start_response)
-        if replaced:
+        token = _VIEW_SLOT.set(slot)
+        try:
+            return self.app(environ, cors_start_response)
+        finally:
+            _VIEW_SLOT.reset(token)
+
+    def _preflight(
+        self,
+        environ: WSGIEnvironment,
+        start_response: StartResponse,
+        rules: list[tuple[CORSMiddleware, ResourcePolicy]],
+        origin: str,
+        path: str,
+    ) -> Iterable[bytes]:
+        """A preflight: answered here, unless its path may be a decorated view's or a blueprint route's.
+        Then Flask routes it; the rule that answers there decides, and if none does, the app-wide rule."""
+        answer: Answer | None = None
+        resource: ResourcePolicy | None = None
+        if rules:
+            answer, resource = _union_preflight(rules, environ, origin)
+            if resource.automatic_options and not any(
+                regex.fullmatch(routed_path(path)) for regex in self._flask_level
+            ):
+                status, headers = answer.response()
+                start_response(status, headers)
+                return []
+        slot: list[Any] = [environ, self.flask_app, self.views]
+        replaced: list[bool] = []
+
+        def cors_start_response(status: Any, headers: Any, exc_info: Any = None) -> Any:
+            decided, rule = answer, resource
+            if len(slot) > 3:  # a decorated view answered: its rule decides
+                rule = slot[3]
+                decided = _answer(rule, environ)
+            elif environ.get(DECIDED):  # a blueprint's rule applied its own answer
+                decided = None
+            if decided is not None and rule is not None and rule.automatic_options:  # the rule's own answer
+                replaced.append(True)
+                status, headers = decided.response()
+            elif decided is not None:  # automatic_options=False: the application's answer, with the headers
+                headers = add_cors_headers(list(headers), decided.headers, decided.vary)
+            if exc_info is None:
+                return start_response(status, headers)
+            return start_response(status, headers, exc_info)
+
+        token = _VIEW_SLOT.set(slot)
+        try:
+            result = self.app(environ, cors_start_response)
+        finally:
+            _VIEW_SLOT.reset(token)
+        if replaced:  # the middleware's own answer went out instead of Flask's
             close = getattr(result, "close", None)
             if close is not None:
                 close()
             return []
         return result
+
+
+def _is_error(status: object) -> bool:
+    return isinstance(status, str) and status.startswith("5")
 
 
 def _union_actual(
@@ -387,29 +455,37 @@ def cross_origin(*args: Any, **options: Unpack[CORSOptions]) -> Callable[[F], F]
             target = cast(Any, view)
             target.required_methods = {*getattr(view, "required_methods", ()), "OPTIONS"}
             target.provide_automatic_options = False
-        compiled: dict[int, ResourcePolicy] = {}
+        compiled: weakref.WeakKeyDictionary[Flask, ResourcePolicy] = weakref.WeakKeyDictionary()
+        """Per application (a view may serve several, in tests): its configuration read at the first request."""
 
         def rule_for(app: Flask) -> ResourcePolicy:
-            resource = compiled.get(id(app))
+            resource = compiled.get(app)
             if resource is None:
                 merged = {**_config_options(app, own), **own, "resources": r"/*"}
                 resource = _policy(merged).everything
                 assert resource is not None
-                compiled[id(app)] = resource
+                compiled[app] = resource
             return resource
 
+        key = id(view)
+
         def wrapped(*view_args: Any, **view_kwargs: Any) -> Any:
-            resource = rule_for(current_app)
-            environ = request.environ
-            if resource.automatic_options and request.method == "OPTIONS":
-                # A preflight's answer is the middleware's own (204/403, no body, no Allow); any other
-                # OPTIONS gets Flask's, as with flask-cors.
+            slot = _VIEW_SLOT.get(None)
+            if slot is None:  # no layer in front yet (this application's first request): answer here
+                app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+                _AppCORS.ensure(app)
+                return _answer_in_flask(rule_for(app), app, view, view_args, view_kwargs)
+            environ, app, views = slot[0], slot[1], slot[2]
+            resource = views.get(key)
+            if resource is None:
+                resource = views[key] = rule_for(app)
+            if resource.automatic_options and environ.get("REQUEST_METHOD") == "OPTIONS":
+                slot.append(resource)  # the layer answers: a preflight itself, any other OPTIONS on Flask's
                 preflight = environ.get("HTTP_ORIGIN") is not None and "HTTP_ACCESS_CONTROL_REQUEST_METHOD" in environ
-                response = current_app.response_class() if preflight else current_app.make_default_options_response()
-            else:
-                response = make_response(view(*view_args, **view_kwargs))
-            _decide(resource, response, environ)
-            return response
+                return app.response_class() if preflight else app.make_default_options_response()
+            result = view(*view_args, **view_kwargs)
+            slot.append(resource)  # only once the view answered: an exception gets the app-wide rule
+            return result
 
         setattr(wrapped, _VIEW_MARK, own)
         return cast(F, update_wrapper(wrapped, view))
@@ -451,33 +527,55 @@ def _policy(options: Mapping[str, Any]) -> Policy:
 # --- answering at the Flask level -------------------------------------------------------------------------------
 
 
-def _decide(resource: ResourcePolicy, response: Any, environ: WSGIEnvironment) -> None:
-    """Apply ``resource``'s answer to a Flask response and mark the request decided, so that the
-    application-wide layer adds nothing more (one request, one answer)."""
-    environ[DECIDED] = True
+def _answer(resource: ResourcePolicy, environ: WSGIEnvironment) -> Answer:
+    """``resource``'s answer to this request: a preflight's, or an actual request's."""
     origin = environ.get("HTTP_ORIGIN")
     origin = origin if isinstance(origin, str) or origin is None else ""
     method = environ.get("HTTP_ACCESS_CONTROL_REQUEST_METHOD")
     if origin is not None and method is not None and environ.get("REQUEST_METHOD") == "OPTIONS":
         request_headers = environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS")
         private_network = environ.get("HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK")
-        answer = resource.preflight(
+        return resource.preflight(
             origin,
             method if isinstance(method, str) else "",
             request_headers if request_headers is None or isinstance(request_headers, str) else "",
             private_network if isinstance(private_network, str) else None,
         )
-        if resource.automatic_options:
-            status, headers = answer.response()
-            response.status = status
-            response.set_data(b"")
-            response.headers = Headers(headers)
-            return
+    return resource.no_origin if origin is None else resource.actual(origin)
+
+
+def _answer_in_flask(resource: ResourcePolicy, app: Flask, view: Callable[..., Any], args: Any, kwargs: Any) -> Any:
+    """A decorated view's answer applied to Flask's response, where no layer stands in front."""
+    environ = request.environ
+    if resource.automatic_options and environ.get("REQUEST_METHOD") == "OPTIONS":
+        preflight = environ.get("HTTP_ORIGIN") is not None and "HTTP_ACCESS_CONTROL_REQUEST_METHOD" in environ
+        response = app.response_class() if preflight else app.make_default_options_response()
     else:
-        answer = resource.no_origin if origin is None else resource.actual(origin)
+        response = app.make_response(view(*args, **kwargs))
+    _decide(resource, response, environ)
+    return response
+
+
+def _decide(resource: ResourcePolicy, response: Any, environ: WSGIEnvironment) -> None:
+    """Apply ``resource``'s answer to a Flask response and mark the request decided, so that the
+    application-wide layer adds nothing more (one request, one answer)."""
+    environ[DECIDED] = True
+    answer = _answer(resource, environ)
+    if answer.status and resource.automatic_options:  # a preflight the rule answers itself
+        status, headers = answer.response()
+        response.status = status
+        response.set_data(b"")
+        response.headers = Headers(headers)
+        return
     if not resource.intercept_exceptions and response.status_code >= 500:
         return
-    response.headers = Headers(add_cors_headers(response.headers.to_wsgi_list(), answer.headers, answer.vary))
+    headers = response.headers
+    current = headers.to_wsgi_list()
+    for name, _ in current:
+        if name not in ORDINARY_RESPONSE_HEADERS:  # the view set Vary or CORS headers: merge exactly
+            response.headers = Headers(add_cors_headers(current, answer.headers, answer.vary))
+            return
+    headers.extend(answer.appended)  # the common case: the view set neither
 
 
 # --- coverage under flask-cors' reading ----------------------------------------------------------------------

@@ -213,3 +213,13 @@ def add_cors_headers(app_headers: list[Any], extra: Sequence[Header], vary: str)
     if vary and not app_vary:  # where the common case puts it too: after the CORS headers
         result.append(("Vary", vary))
     return result
+
+
+def with_cors_headers(app_headers: list[Any], extra: Sequence[Header], vary: str, appended: list[Header]) -> list[Any]:
+    """:func:`add_cors_headers`, with the common case first: when every name the application sent is an
+    ordinary one (:data:`ORDINARY_RESPONSE_HEADERS`), ``appended`` (``extra`` and ``Vary``) goes at the end."""
+    for header in app_headers:
+        name = header[0] if type(header) is tuple and len(header) == 2 else None
+        if type(name) is not str or name not in ORDINARY_RESPONSE_HEADERS:
+            return add_cors_headers(app_headers, extra, vary)
+    return app_headers + appended
