@@ -291,9 +291,11 @@ class _AppCORS:
         slot: list[Any] = [environ, self.flask_app, self.views]
 
         def cors_start_response(status: Any, headers: Any, exc_info: Any = None) -> Any:
+            rule: ResourcePolicy | None
+            decided: Answer | None
             if len(slot) > 3:  # a decorated view answered: its rule decides
-                rule: ResourcePolicy | None = slot[3]
-                decided = rule.no_origin if origin is None else rule.actual(origin)  # type: ignore[union-attr]
+                view_rule: ResourcePolicy = slot[3]
+                rule, decided = view_rule, view_rule.no_origin if origin is None else view_rule.actual(origin)
             elif environ.get(DECIDED):  # a blueprint's rule applied its own answer
                 rule = decided = None
             else:

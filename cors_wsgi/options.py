@@ -150,13 +150,14 @@ def _items(label: str, value: object, out: Collector, split: Callable[[str], lis
 
 
 def _split_plain(text: str) -> list[str]:
-    return split_list(text) if "," in text else [text.strip()]
+    """Comma-separated items; an empty or blank string is no item (``CORS_EXPOSE_HEADERS=``)."""
+    return split_list(text)
 
 
 def _split_outside_groups(text: str) -> list[str]:
     """Split on commas, except inside ``{m,n}``, ``[...]`` or ``(...)`` (a regex keeps its commas)."""
     if "," not in text:
-        return [text.strip()]
+        return [text.strip()] if text.strip() else []
     parts: list[str] = []
     current: list[str] = []
     depth = 0

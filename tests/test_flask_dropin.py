@@ -472,7 +472,7 @@ def test_refusals_name_the_fix(options: dict[str, Any], fix: str) -> None:
     app = Flask(__name__)
     with pytest.raises(ConfigError, match=fix):
         dropin.CORS(app, **options)
-    flask_cors.CORS(Flask(__name__), **options)  # flask-cors took it: differs("refused-configs")
+    flask_cors.CORS(Flask(__name__), **options)  # flask-cors took it
     differs("refused-configs")
 
 

@@ -426,3 +426,11 @@ def test_the_packages_own_variables_are_not_settings() -> None:
     environ = {"CORS_WSGI_COMPILE": "1", "CORS_WSGI_EXPECT_BUILD": "compiled", "CORS_ORIGINS": "https://a.example"}
     middleware = CORSMiddleware.from_env(lambda environ, start_response: [], environ=environ)
     assert middleware.policy.lookup("/") is not None
+
+
+def test_an_empty_list_variable_is_an_empty_list() -> None:
+    """``CORS_EXPOSE_HEADERS=`` (set, but to nothing) exposes nothing; it is not a header named ''."""
+    environ = {"CORS_EXPOSE_HEADERS": "", "CORS_ORIGINS": "https://a.example"}
+    middleware = CORSMiddleware.from_env(lambda environ, start_response: [], environ=environ)
+    decision = middleware.decide("GET", "/", {"Origin": "https://a.example"})
+    assert decision.allowed and "Access-Control-Expose-Headers" not in dict(decision.headers)
