@@ -142,15 +142,30 @@ def _is_literal_star_position(text: str) -> bool:
     return backslashes % 2 == 0
 
 
+def after_prefix(prefix: str) -> str | None:
+    """The least string above every string that starts with ``prefix``, so that
+    ``prefix <= text < after_prefix(prefix)`` is ``text.startswith(prefix)``; None when there is none (a
+    prefix of U+10FFFF characters only: every string above it starts with it)."""
+    while prefix:
+        last = ord(prefix[-1])
+        if last < 0x10FFFF:
+            return prefix[:-1] + chr(last + 1)
+        prefix = prefix[:-1]
+    return None
+
+
 class PathTable(Generic[T]):
     """Ordered path rules, most specific first, each carrying a value (the compiled resource policy).
 
     ``everything`` is the value of a table whose only rule covers every path (the default ``r"/*"``),
-    which needs no lookup at all. Otherwise literal paths are one dict lookup and ``prefix*`` rules a
-    ``startswith``; only real regexes run the regex engine per request.
+    which needs no lookup at all. ``single`` is the value of a table whose only rule is a prefix such as
+    ``r"/api/*"``: a path with ``starts <= path < after`` starts with ``"/api/"`` (:func:`after_prefix`),
+    so that rule covers it, and it is routed already since ``starts`` begins with one ``/``; the
+    middleware tests that before calling :meth:`lookup`. In :meth:`lookup`, literal paths are one dict
+    lookup and ``prefix*`` rules a ``startswith``; only real regexes run the regex engine per request.
     """
 
-    __slots__ = ("_literals", "_ordered", "everything", "rules")
+    __slots__ = ("_literals", "_ordered", "after", "everything", "rules", "single", "starts")
 
     def __init__(self, rules: Iterable[tuple[CompiledPath, T]]) -> None:
         self.rules: tuple[tuple[CompiledPath, T], ...] = tuple(sorted(rules, key=lambda rule: rule[0].sort_key()))
@@ -174,6 +189,13 @@ class PathTable(Generic[T]):
         self.everything: T | None = None
         if only is not None and only[0].kind == "prefix" and only[0].literal == "":
             self.everything = only[1]
+        self.single: T | None = None
+        self.starts = self.after = ""  # "" <= path < "": never
+        if only is not None and only[0].kind == "prefix" and self.everything is None:
+            starts = ordered[0][0]
+            after = after_prefix(starts)
+            if after is not None and "/0" <= starts < "0":  # one "/", then not another
+                self.single, self.starts, self.after = only[1], starts, after
 
     def lookup(self, path: str) -> T | None:
         """The value of the most specific rule covering ``path`` (see :func:`routed_path`), or None."""

@@ -215,11 +215,11 @@ class ResourcePolicy:
         self._preflight_rejected = Answer(
             False, (), self._vary_preflight, "origin not allowed", ORIGIN_NOT_ALLOWED, "", 403, NOT_ALLOWED
         )
-        self._fast_preflights = settings[AUTOMATIC_OPTIONS] and not self._debug and not self.private_network
-        """Preflights may be answered from the caches and refused early (debug mode explains instead).
-        The cached answers hold no Access-Control-Allow-Private-Network, and without
+        self.fast_preflights = settings[AUTOMATIC_OPTIONS] and not self._debug and not self.private_network
+        """Preflights may be answered by preflight_response(), from the caches (debug mode explains
+        instead). The cached answers hold no Access-Control-Allow-Private-Network, and without
         allow_private_network a preflight's Access-Control-Request-Private-Network changes nothing, so
-        the fast path need not look for it."""
+        that path need not look for it."""
         self._refused = tuple(self._preflight_rejected.response()[1])
 
         # Allowed preflights, keyed by (Access-Control-Request-Method, Access-Control-Request-Headers):
@@ -260,32 +260,34 @@ class ResourcePolicy:
             return self.rejected
         return Answer(False, (), self.vary_actual, f"origin not allowed: {via}", ORIGIN_NOT_ALLOWED, via=via)
 
-    def preflight_response(
-        self, origin: str, method: str, request_headers: str | None, private_network: str | None
-    ) -> tuple[str, list[Header]]:
-        """A preflight's status line and headers, from the caches when it can be: an oversized value is
-        refused before anything is hashed, a preflight seen before from a listed origin is one lookup, an
-        unknown origin is refused when only listed origins are configured, and a preflight seen before
-        from an origin a pattern allows is two."""
-        if self._fast_preflights:
-            if (
-                len(origin) > MAX_ORIGIN_LENGTH
-                or len(method) > MAX_METHOD_LENGTH
-                or (request_headers is not None and len(request_headers) > MAX_ACRH_LENGTH)
-            ):
-                return FORBIDDEN, list(self._refused)
-            by_method = self._exact_preflights.get(origin)
-            if by_method is not None:
-                by_headers = by_method.get(method)
-                cached = None if by_headers is None else by_headers.get(request_headers)
-                if cached is not None:
-                    return NO_CONTENT, list(cached)
-            if self._exact_only and origin not in self.known_answers:
-                return FORBIDDEN, list(self._refused)
-            rest = self._preflight_cache.get((method, request_headers))
-            if rest is not None and (origin in self.known_answers or self._origins.allows(origin)):
-                return NO_CONTENT, [(ACAO, "*" if self._wildcard else origin), *rest]
-        return self.preflight(origin, method, request_headers, private_network).response()
+    def preflight_response(self, origin: str, method: object, request_headers: object) -> tuple[str, list[Header]]:
+        """A preflight's status line and headers, for a rule with ``fast_preflights``, from the caches when
+        it can be: an oversized value is refused before anything is hashed, a preflight seen before from a
+        listed origin is one lookup, an unknown origin is refused when only listed origins are configured,
+        and a preflight seen before from an origin a pattern allows is two. Request values that are not
+        ``str`` (a server bug) count as malformed, as in :meth:`preflight`."""
+        if not isinstance(method, str):
+            method = ""
+        if request_headers is not None and not isinstance(request_headers, str):
+            request_headers = ""
+        if (
+            len(origin) > MAX_ORIGIN_LENGTH
+            or len(method) > MAX_METHOD_LENGTH
+            or (request_headers is not None and len(request_headers) > MAX_ACRH_LENGTH)
+        ):
+            return FORBIDDEN, list(self._refused)
+        by_method = self._exact_preflights.get(origin)
+        if by_method is not None:
+            by_headers = by_method.get(method)
+            cached = None if by_headers is None else by_headers.get(request_headers)
+            if cached is not None:
+                return NO_CONTENT, list(cached)
+        if self._exact_only and origin not in self.known_answers:
+            return FORBIDDEN, list(self._refused)
+        rest = self._preflight_cache.get((method, request_headers))
+        if rest is not None and (origin in self.known_answers or self._origins.allows(origin)):
+            return NO_CONTENT, [(ACAO, "*" if self._wildcard else origin), *rest]
+        return self.preflight(origin, method, request_headers).response()
 
     def preflight(
         self,

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from cors_wsgi import CORSMiddleware
 from cors_wsgi.headers import ORDINARY_RESPONSE_HEADERS
+from cors_wsgi.paths import after_prefix
 from cors_wsgi.policy import PREFLIGHT_CACHE_SIZE
 
 ORIGIN = "https://app.example.com"
@@ -58,12 +59,22 @@ RESOURCE_SETS = [
     [re.compile("/CASE", re.IGNORECASE), "/plain"],
     [r"/ab?c*", r"/z{2}/*"],
     [re.compile(".*x"), "/plain"],  # no literal beginning: every path is a candidate
+    # One prefix rule: the middleware's two-comparison test (PathTable.single) when it begins with one "/";
+    # lookup() alone otherwise, since a path that has the prefix could still route elsewhere.
+    r"/api/v1/*",
+    r"api/*",
+    r"//api/*",
+    "/a\U0010ffff/*",
+    "/\U0010ffff*",
+    r"/.well-known/*",
 ]
 PATHS = st.one_of(
     st.sampled_from(["", "/", "/api", "/api/", "/apiary", "/api/v1", "/api/v2/items", "/api/special", "/users",
                      "/users/1", "/test_acl", "/test_acl_x", "/x/abc", "/x/abc/d", "/a", "/a/b", "/case", "/CASE",
-                     "/plain", "/ac", "/abc", "/zz/", "/zz", "/API/x", "\U0010ffffx", "//api/x", "//"]),
-    st.text(alphabet="/apicuservtx12_.%+ZAB", max_size=14),
+                     "/plain", "/ac", "/abc", "/zz/", "/zz", "/API/x", "\U0010ffffx", "//api/x", "//", "api/x",
+                     "/a\U0010ffff", "/a\U0010ffff/", "/a\U0010ffff/x", "/\U0010ffff", "/\U0010ffff\U0010ffff",
+                     "/b", "/.well-known/x", "/.well-known", "/api/v1/x", "/api/v1"]),
+    st.text(alphabet="/apicuservtx12_.%+ZAB\U0010ffff", max_size=14),
 )  # fmt: skip
 
 
@@ -81,6 +92,15 @@ def test_routing_shortcuts_agree_with_the_rule_table(resources: Any, path: str) 
     assert acao == ([ORIGIN] if covered is not None else [])
     if covered is None:
         assert headers == [("Content-Type", "text/plain")]
+
+
+@settings(max_examples=500, deadline=None)
+@given(prefix=st.text(alphabet="/ab\x00\U0010ffff", max_size=5), text=st.text(alphabet="/ab\x00\U0010ffff", max_size=7))
+def test_after_prefix_bounds_exactly_the_strings_with_the_prefix(prefix: str, text: str) -> None:
+    after = after_prefix(prefix)
+    within = prefix <= text and (after is None or text < after)
+    assert within == text.startswith(prefix)
+    assert (after is None) == (prefix != "" and set(prefix) == {"\U0010ffff"}) or prefix == ""
 
 
 # --- header merging ---------------------------------------------------------------------------------------
