@@ -48,7 +48,7 @@ from flask import Blueprint, Flask, current_app, request
 from werkzeug.datastructures import Headers
 
 from .errors import ConfigError, CORSConfigWarning, Problem, _user_stacklevel
-from .headers import ORDINARY_RESPONSE_HEADERS, add_cors_headers, with_cors_headers
+from .headers import ORDINARY_RESPONSE_HEADERS, add_cors_headers
 from .middleware import CORSMiddleware
 from .options import BY_NAME, DEFAULTS, ORIGINS, RESOURCES, SUPPORTS_CREDENTIALS
 from .paths import PATH_REGEX_CHARS, routed_path
@@ -301,9 +301,7 @@ class _AppCORS:
             else:
                 rule, decided = resource, answer
             if decided is not None and rule is not None and (rule.intercept_exceptions or not _is_error(status)):
-                headers = with_cors_headers(
-                    headers if type(headers) is list else list(headers), decided.headers, decided.vary, decided.appended
-                )
+                headers = decided.added_to(headers)
             if exc_info is None:
                 return start_response(status, headers)
             return start_response(status, headers, exc_info)

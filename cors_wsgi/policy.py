@@ -41,7 +41,7 @@ from .fetch import (
     VARY_PREFLIGHT,
     VARY_PRIVATE_NETWORK,
 )
-from .headers import MAX_ACRH_LENGTH, MAX_METHOD_LENGTH, Header, parse_request_headers
+from .headers import MAX_ACRH_LENGTH, MAX_METHOD_LENGTH, Header, parse_request_headers, with_cors_headers
 from .options import (
     ALL_METHODS,
     ALLOW_HEADERS,
@@ -137,6 +137,13 @@ class Answer:
         self.status = status
         self.via = via
         self.appended: list[Header] = [*headers, ("Vary", vary)] if vary else list(headers)
+
+    def added_to(self, app_headers: Any) -> Any:
+        """What a ``start_response`` wrapper hands the server: the application's headers (a list, or a tuple
+        read into one) with this answer's merged (:func:`~cors_wsgi.headers.with_cors_headers`)."""
+        if type(app_headers) is not list:
+            app_headers = list(app_headers)
+        return with_cors_headers(app_headers, self.headers, self.vary, self.appended)
 
     def response(self) -> tuple[str, list[Header]]:
         """A preflight's status line and headers (a new list), when the middleware answers it."""
