@@ -162,10 +162,11 @@ class PathTable(Generic[T]):
     ``r"/api/*"``: a path with ``starts <= path < after`` starts with ``"/api/"`` (:func:`after_prefix`),
     so that rule covers it, and it is routed already since ``starts`` begins with one ``/``; the
     middleware tests that before calling :meth:`lookup`. In :meth:`lookup`, literal paths are one dict
-    lookup and ``prefix*`` rules a ``startswith``; only real regexes run the regex engine per request.
+    lookup and ``prefix*`` rules a ``startswith`` (the one rule of a ``single`` table, without a loop); only
+    real regexes run the regex engine per request.
     """
 
-    __slots__ = ("_literals", "_ordered", "after", "everything", "rules", "single", "starts")
+    __slots__ = ("_bare", "_literals", "_ordered", "after", "everything", "rules", "single", "starts")
 
     def __init__(self, rules: Iterable[tuple[CompiledPath, T]]) -> None:
         self.rules: tuple[tuple[CompiledPath, T], ...] = tuple(sorted(rules, key=lambda rule: rule[0].sort_key()))
@@ -190,17 +191,19 @@ class PathTable(Generic[T]):
         if only is not None and only[0].kind == "prefix" and only[0].literal == "":
             self.everything = only[1]
         self.single: T | None = None
-        self.starts = self.after = ""  # "" <= path < "": never
+        self.starts = self.after = self._bare = ""  # "" <= path < "": never
         if only is not None and only[0].kind == "prefix" and self.everything is None:
-            starts = ordered[0][0]
+            starts, bare = ordered[0][:2]
             after = after_prefix(starts)
             if after is not None and "/0" <= starts < "0":  # one "/", then not another
-                self.single, self.starts, self.after = only[1], starts, after
+                self.single, self.starts, self.after, self._bare = only[1], starts, after, bare
 
     def lookup(self, path: str) -> T | None:
         """The value of the most specific rule covering ``path`` (see :func:`routed_path`), or None."""
         if not path.startswith("/") or path.startswith("//"):
             path = routed_path(path)
+        if self.single is not None:  # no loop for the usual table: its rule, or its bare prefix ("/api")
+            return self.single if path.startswith(self.starts) or path == self._bare else None
         if self._literals:
             value = self._literals.get(path)
             if value is not None:
