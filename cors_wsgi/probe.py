@@ -81,15 +81,13 @@ from .fetch import (
     is_token,
 )
 from .origins import ORIGIN_RE, suggest_origin
+from .policy import DEBUG_HEADER  # debug=True's account of a decision, shown as "the server says"
 
 Header = tuple[str, str]
 HeadersLike = Union[Mapping[str, str], Iterable[Header]]
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 """The statuses a browser follows as a redirect (with a ``Location``); any of them fails a preflight."""
-DEBUG_HEADER = "X-CORS-Debug"
-"""cors_wsgi's ``debug=True`` header (who allowed the origin, why a preflight failed): shown as "the server
-says", since it is the server's own account of its decision."""
 MAX_DEBUG_SHOWN = 200
 
 # Fetch, "CORS-unsafe request-header byte".
