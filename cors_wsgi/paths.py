@@ -158,15 +158,18 @@ class PathTable(Generic[T]):
     """Ordered path rules, most specific first, each carrying a value (the compiled resource policy).
 
     ``everything`` is the value of a table whose only rule covers every path (the default ``r"/*"``),
-    which needs no lookup at all. ``single`` is the value of a table whose only rule is a prefix such as
-    ``r"/api/*"``: a path with ``starts <= path < after`` starts with ``"/api/"`` (:func:`after_prefix`),
-    so that rule covers it, and it is routed already since ``starts`` begins with one ``/``; the
-    middleware tests that before calling :meth:`lookup`. In :meth:`lookup`, literal paths are one dict
-    lookup and ``prefix*`` rules a ``startswith`` (the one rule of a ``single`` table, without a loop); only
-    real regexes run the regex engine per request.
+    which needs no lookup at all. For the others the middleware compares before it calls :meth:`lookup`
+    (see :func:`after_prefix`): ``single`` is the value of a table whose only rule is a prefix such as
+    ``r"/api/*"``, which covers every path with ``starts <= path < after`` (they start with ``"/api/"``,
+    and ``starts`` begins with one ``/`` so they are routed already); and a path with
+    ``after <= path < above`` sorts above every rule's paths yet begins with one ``/`` and a character
+    above it (``/public``): no rule covers it. ``after`` is then where the rules end (the table has no
+    regex); a table of several rules has ``starts == after``, so only that second test applies. In
+    :meth:`lookup`, literal paths are one dict lookup and ``prefix*`` rules a ``startswith`` (the one rule
+    of a ``single`` table, without a loop); only real regexes run the regex engine per request.
     """
 
-    __slots__ = ("_bare", "_literals", "_ordered", "after", "everything", "rules", "single", "starts")
+    __slots__ = ("_bare", "_literals", "_ordered", "above", "after", "everything", "rules", "single", "starts")
 
     def __init__(self, rules: Iterable[tuple[CompiledPath, T]]) -> None:
         self.rules: tuple[tuple[CompiledPath, T], ...] = tuple(sorted(rules, key=lambda rule: rule[0].sort_key()))
@@ -191,12 +194,19 @@ class PathTable(Generic[T]):
         if only is not None and only[0].kind == "prefix" and only[0].literal == "":
             self.everything = only[1]
         self.single: T | None = None
-        self.starts = self.after = self._bare = ""  # "" <= path < "": never
-        if only is not None and only[0].kind == "prefix" and self.everything is None:
-            starts, bare = ordered[0][:2]
-            after = after_prefix(starts)
-            if after is not None and "/0" <= starts < "0":  # one "/", then not another
-                self.single, self.starts, self.after, self._bare = only[1], starts, after, bare
+        self.starts = self.after = self.above = self._bare = ""  # "" <= path < "": never
+        if self.everything is not None or any(regex is not None for _, _, regex, _ in self._ordered):
+            return
+        # Where the rules' paths end: each prefix's after_prefix(), each literal's next string. Below "/0",
+        # the paths above the rules would include "//api", which is not routed as sent.
+        ends = [after_prefix(starts) for starts, _, _, _ in self._ordered] + [text + "\x00" for text in literals]
+        end = max((end for end in ends if end is not None), default="")
+        if None in ends or end < "/0":
+            return
+        self.starts = self.after = end
+        self.above = "0"  # from "0" on, a path does not begin with "/"
+        if only is not None and only[0].kind == "prefix" and "/0" <= ordered[0][0] < "0":  # one "/", then not another
+            self.single, self.starts, self._bare = only[1], ordered[0][0], ordered[0][1]
 
     def lookup(self, path: str) -> T | None:
         """The value of the most specific rule covering ``path`` (see :func:`routed_path`), or None."""

@@ -59,6 +59,13 @@ RESOURCE_SETS = [
     [re.compile("/CASE", re.IGNORECASE), "/plain"],
     [r"/ab?c*", r"/z{2}/*"],
     [re.compile(".*x"), "/plain"],  # no literal beginning: every path is a candidate
+    # Rules without a regex: a path above where they end, up to "0", is uncovered (PathTable.above).
+    [r"/api/*", "/v2/x"],
+    ["/a", r"/b/*", r"/apiary*"],
+    ["/users", "/users/1"],
+    [r"/.well-known/*", "/x"],
+    [r"/api/*", "/\U0010ffff"],
+    [r"/0/*", "/9"],  # "0/x" and "9" are routed to them, and sort above where they end
     # One prefix rule: the middleware's two-comparison test (PathTable.single) when it begins with one "/";
     # lookup() alone otherwise, since a path that has the prefix could still route elsewhere.
     r"/api/v1/*",
@@ -73,8 +80,10 @@ PATHS = st.one_of(
                      "/users/1", "/test_acl", "/test_acl_x", "/x/abc", "/x/abc/d", "/a", "/a/b", "/case", "/CASE",
                      "/plain", "/ac", "/abc", "/zz/", "/zz", "/API/x", "\U0010ffffx", "//api/x", "//", "api/x",
                      "/a\U0010ffff", "/a\U0010ffff/", "/a\U0010ffff/x", "/\U0010ffff", "/\U0010ffff\U0010ffff",
-                     "/b", "/.well-known/x", "/.well-known", "/api/v1/x", "/api/v1"]),
-    st.text(alphabet="/apicuservtx12_.%+ZAB\U0010ffff", max_size=14),
+                     "/b", "/.well-known/x", "/.well-known", "/api/v1/x", "/api/v1", "/v2/x", "/v2/x\x00", "/v2/y",
+                     "/v3", "/b0", "/b/", "/c", "/0", "0x", "/users/", "/users/10", "/x", "/y", "/\U0010ffff/",
+                     "0/x", "9", "/0/x", "/9"]),
+    st.text(alphabet="/apicuservtx012_.%+ZAB\x00\U0010ffff", max_size=14),
 )  # fmt: skip
 
 
