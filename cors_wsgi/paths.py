@@ -158,18 +158,26 @@ class PathTable(Generic[T]):
     """Ordered path rules, most specific first, each carrying a value (the compiled resource policy).
 
     ``everything`` is the value of a table whose only rule covers every path (the default ``r"/*"``),
-    which needs no lookup at all. For the others the middleware compares before it calls :meth:`lookup`
-    (see :func:`after_prefix`): ``single`` is the value of a table whose only rule is a prefix such as
-    ``r"/api/*"``, which covers every path with ``starts <= path < after`` (they start with ``"/api/"``,
-    and ``starts`` begins with one ``/`` so they are routed already); and a path with
-    ``after <= path < above`` sorts above every rule's paths yet begins with one ``/`` and a character
-    above it (``/public``): no rule covers it. ``after`` is then where the rules end (the table has no
-    regex); a table of several rules has ``starts == after``, so only that second test applies. In
-    :meth:`lookup`, literal paths are one dict lookup and ``prefix*`` rules a ``startswith`` (the one rule
-    of a ``single`` table, without a loop); only real regexes run the regex engine per request.
+    which needs no lookup at all. For a table without a regex, the middleware compares before it calls
+    :meth:`lookup`, since a comparison is the cheapest test of a path in both builds (see
+    :func:`after_prefix`):
+
+    * ``single`` is the value of a table whose only rule is a prefix such as ``r"/api/*"``: it covers every
+      path with ``starts <= path < after``, which start with ``"/api/"`` (``starts`` begins with one
+      ``/``, so these are routed as sent);
+    * every rule's paths lie in ``first <= path < after``; a path with ``below <= path < first`` or
+      ``after <= path < above`` lies outside, yet begins with one ``/`` and then a character other than
+      ``/`` (``"/0" <= path < "0"``), so it is routed as sent: no rule covers it (``/admin``, ``/public``).
+      A table of several rules has ``starts == after``, so that only these tests apply.
+
+    Other paths (``/``, ``//api``, ``/api``, a path between two rules) are for :meth:`lookup`, where literal
+    paths are one dict lookup and ``prefix*`` rules a ``startswith`` (the one rule of a ``single`` table,
+    without a loop); only real regexes run the regex engine per request.
     """
 
-    __slots__ = ("_bare", "_literals", "_ordered", "above", "after", "everything", "rules", "single", "starts")
+    __slots__ = (
+        "_bare", "_literals", "_ordered", "above", "after", "below", "everything", "first", "rules", "single", "starts"
+    )  # fmt: skip
 
     def __init__(self, rules: Iterable[tuple[CompiledPath, T]]) -> None:
         self.rules: tuple[tuple[CompiledPath, T], ...] = tuple(sorted(rules, key=lambda rule: rule[0].sort_key()))
@@ -194,17 +202,22 @@ class PathTable(Generic[T]):
         if only is not None and only[0].kind == "prefix" and only[0].literal == "":
             self.everything = only[1]
         self.single: T | None = None
-        self.starts = self.after = self.above = self._bare = ""  # "" <= path < "": never
+        self.starts = self.after = self.above = self.below = self.first = self._bare = ""  # "" <= path < "": never
         if self.everything is not None or any(regex is not None for _, _, regex, _ in self._ordered):
             return
-        # Where the rules' paths end: each prefix's after_prefix(), each literal's next string. Below "/0",
-        # the paths above the rules would include "//api", which is not routed as sent.
-        ends = [after_prefix(starts) for starts, _, _, _ in self._ordered] + [text + "\x00" for text in literals]
+        # The rules' span: from the least path a rule covers (a literal, a bare prefix, a prefix) to where
+        # the last one ends (after_prefix(), or a literal's next string). Routed paths outside it are
+        # uncovered, unless the span reaches below "/0": then "//api", which is not routed as sent, is
+        # outside it too.
+        first = min([*literals, *(bare or starts for starts, bare, _, _ in ordered)], default="")
+        ends = [after_prefix(starts) for starts, _, _, _ in ordered] + [text + "\x00" for text in literals]
         end = max((end for end in ends if end is not None), default="")
         if None in ends or end < "/0":
             return
         self.starts = self.after = end
         self.above = "0"  # from "0" on, a path does not begin with "/"
+        if first >= "/0":
+            self.below, self.first = "/0", first
         if only is not None and only[0].kind == "prefix" and "/0" <= ordered[0][0] < "0":  # one "/", then not another
             self.single, self.starts, self._bare = only[1], ordered[0][0], ordered[0][1]
 
