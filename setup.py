@@ -30,6 +30,7 @@ COMPILED = [
     "cors_wsgi/paths.py",
     "cors_wsgi/policy.py",
     "cors_wsgi/middleware.py",
+    "cors_wsgi/stack.py",
 ]
 REQUIRED = os.environ.get("CORS_WSGI_COMPILE", "").strip().lower() in ("1", "true", "yes")
 NEVER = os.environ.get("CORS_WSGI_COMPILE", "").strip().lower() in ("0", "false", "no")

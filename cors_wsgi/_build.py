@@ -15,7 +15,7 @@ from collections.abc import Collection, Sequence
 from pathlib import Path
 from types import ModuleType
 
-COMPILED = ("fetch", "headers", "origins", "paths", "policy", "middleware")
+COMPILED = ("fetch", "headers", "origins", "paths", "policy", "middleware", "stack")
 """The modules setup.py compiles (tests/test_builds.py holds the two lists equal)."""
 
 

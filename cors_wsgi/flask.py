@@ -28,7 +28,9 @@ the build is), so preflights are answered before Flask routes them. ``@cross_ori
 decide at the Flask level, where the route is known: the decorated view, or the blueprint's
 ``after_request``, applies its own compiled rule to its response and marks the request decided, and the
 app-wide layer then leaves that response alone; preflights for those routes are passed on to Flask. A 404
-or 405 never runs the view, so it gets the app-wide rule (or nothing), as with flask-cors.
+or 405 never runs the view, so it gets the app-wide rule (or nothing), as with flask-cors. What that costs
+per request happens in :class:`~cors_wsgi.stack.LayerStack`, which imports no Flask and is compiled with
+the engine; this module holds what needs Flask.
 
 Flask is an optional dependency (``pip install "cors_wsgi[flask]"``); ``import cors_wsgi`` never imports it.
 """
@@ -40,7 +42,6 @@ import threading
 import warnings
 import weakref
 from collections.abc import Iterable, Mapping
-from contextvars import ContextVar
 from functools import update_wrapper
 from typing import TYPE_CHECKING, Any, Callable, TypeVar, cast
 
@@ -51,9 +52,10 @@ from .errors import ConfigError, CORSConfigWarning, Problem, _user_stacklevel
 from .headers import ORDINARY_RESPONSE_HEADERS, add_cors_headers
 from .middleware import CORSMiddleware
 from .options import BY_NAME, DEFAULTS, ORIGINS, RESOURCES, SUPPORTS_CREDENTIALS
-from .paths import PATH_REGEX_CHARS, routed_path
-from .policy import Answer, Policy, ResourcePolicy, compile_policy
+from .paths import PATH_REGEX_CHARS
+from .policy import Policy, ResourcePolicy, compile_policy
 from .sources import Options, read_options
+from .stack import DECIDED, VIEW_SLOT, LayerStack, answer_for
 
 if TYPE_CHECKING:  # pragma: no cover
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -65,13 +67,6 @@ __all__ = ["CORS", "cross_origin"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-_VIEW_SLOT: ContextVar[list[Any]] = ContextVar("cors_wsgi.flask.view")
-"""Set by the application-wide layer for the request it passes to Flask: ``[environ, app, views]``
-(``views``: the decorated views' rules for that application), to which a decorated view appends the rule
-it answers with (:func:`cross_origin`)."""
-
-DECIDED = "cors_wsgi.decided"
-"""``environ`` key set by a decorated view or a blueprint's rule once it has answered CORS itself."""
 _EXTENSION = "cors_wsgi"
 _VIEW_MARK = "__cors_wsgi_view__"
 _BLUEPRINT_MARK = "__cors_wsgi_blueprint__"
@@ -260,144 +255,10 @@ class _AppCORS:
             if len(self.layers) == 1 and not self._flask_level:
                 self._serve = self.layers[0]
             else:
-                self._serve = self._mixed
+                self._serve = LayerStack(self.app, self.layers, self.flask_app, self.views, self._flask_level)
             if self.flask_app.wsgi_app is self:  # spare every request this object's own call
                 self.flask_app.wsgi_app = self._serve  # type: ignore[method-assign]
             return self._serve
-
-    def _mixed(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        """Several calls, or routes that decide at the Flask level. A decorated view reports the rule it
-        decided with in this request's slot (:data:`_VIEW_SLOT`), which is cheaper than touching Flask's
-        response; a blueprint's rule applies its answer itself and marks the request :data:`DECIDED`."""
-        rules: list[tuple[CORSMiddleware, ResourcePolicy]] = []
-        path = environ.get("PATH_INFO", "")
-        if not isinstance(path, str):
-            path = ""  # no rule covers it; a decorated view may still answer
-        elif self.layers:
-            for layer in self.layers:
-                found = layer.policy.lookup(path)
-                if found is not None:
-                    rules.append((layer, found))
-        origin = environ.get("HTTP_ORIGIN")
-        origin = origin if isinstance(origin, str) or origin is None else ""
-        preflight = (
-            origin is not None
-            and environ.get("REQUEST_METHOD") == "OPTIONS"
-            and ("HTTP_ACCESS_CONTROL_REQUEST_METHOD" in environ)
-        )
-        if preflight:
-            return self._preflight(environ, start_response, rules, origin or "", path)
-        answer, resource = _union_actual(rules, origin) if rules else (None, None)
-        slot: list[Any] = [environ, self.flask_app, self.views]
-
-        def cors_start_response(status: Any, headers: Any, exc_info: Any = None) -> Any:
-            rule: ResourcePolicy | None
-            decided: Answer | None
-            if len(slot) > 3:  # a decorated view answered: its rule decides
-                view_rule: ResourcePolicy = slot[3]
-                rule, decided = view_rule, view_rule.no_origin if origin is None else view_rule.actual(origin)
-            elif environ.get(DECIDED):  # a blueprint's rule applied its own answer
-                rule = decided = None
-            else:
-                rule, decided = resource, answer
-            if decided is not None and rule is not None and (rule.intercept_exceptions or not _is_error(status)):
-                headers = decided.added_to(headers)
-            if exc_info is None:
-                return start_response(status, headers)
-            return start_response(status, headers, exc_info)
-
-        token = _VIEW_SLOT.set(slot)
-        try:
-            return self.app(environ, cors_start_response)
-        finally:
-            _VIEW_SLOT.reset(token)
-
-    def _preflight(
-        self,
-        environ: WSGIEnvironment,
-        start_response: StartResponse,
-        rules: list[tuple[CORSMiddleware, ResourcePolicy]],
-        origin: str,
-        path: str,
-    ) -> Iterable[bytes]:
-        """A preflight: answered here, unless its path may be a decorated view's or a blueprint route's.
-        Then Flask routes it; the rule that answers there decides, and if none does, the app-wide rule."""
-        answer: Answer | None = None
-        resource: ResourcePolicy | None = None
-        if rules:
-            answer, resource = _union_preflight(rules, environ, origin)
-            if resource.automatic_options and not any(
-                regex.fullmatch(routed_path(path)) for regex in self._flask_level
-            ):
-                status, headers = answer.response()
-                start_response(status, headers)
-                return []
-        slot: list[Any] = [environ, self.flask_app, self.views]
-        replaced: list[bool] = []
-
-        def cors_start_response(status: Any, headers: Any, exc_info: Any = None) -> Any:
-            decided, rule = answer, resource
-            if len(slot) > 3:  # a decorated view answered: its rule decides
-                rule = slot[3]
-                decided = _answer(rule, environ)
-            elif environ.get(DECIDED):  # a blueprint's rule applied its own answer
-                decided = None
-            if decided is not None and rule is not None and rule.automatic_options:  # the rule's own answer
-                replaced.append(True)
-                status, headers = decided.response()
-            elif decided is not None:  # automatic_options=False: the application's answer, with the headers
-                headers = add_cors_headers(list(headers), decided.headers, decided.vary)
-            if exc_info is None:
-                return start_response(status, headers)
-            return start_response(status, headers, exc_info)
-
-        token = _VIEW_SLOT.set(slot)
-        try:
-            result = self.app(environ, cors_start_response)
-        finally:
-            _VIEW_SLOT.reset(token)
-        if replaced:  # the middleware's own answer went out instead of Flask's
-            close = getattr(result, "close", None)
-            if close is not None:
-                close()
-            return []
-        return result
-
-
-def _is_error(status: object) -> bool:
-    return isinstance(status, str) and status.startswith("5")
-
-
-def _union_actual(
-    rules: list[tuple[CORSMiddleware, ResourcePolicy]], origin: str | None
-) -> tuple[Answer, ResourcePolicy]:
-    """Several ``CORS(app)`` calls add up, as in flask-cors: the latest rule that allows the origin answers;
-    when none does, the latest rule's refusal (its ``Vary``)."""
-    for _, resource in rules:
-        answer = resource.no_origin if origin is None else resource.actual(origin)
-        if answer.allowed:
-            return answer, resource
-    resource = rules[0][1]
-    return (resource.no_origin if origin is None else resource.actual(origin)), resource
-
-
-def _union_preflight(
-    rules: list[tuple[CORSMiddleware, ResourcePolicy]], environ: WSGIEnvironment, origin: str
-) -> tuple[Answer, ResourcePolicy]:
-    method = environ.get("HTTP_ACCESS_CONTROL_REQUEST_METHOD")
-    request_headers = environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS")
-    private_network = environ.get("HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK")
-    method = method if isinstance(method, str) else ""
-    request_headers = request_headers if request_headers is None or isinstance(request_headers, str) else ""
-    private_network = private_network if isinstance(private_network, str) else None
-    first: tuple[Answer, ResourcePolicy] | None = None
-    for _, resource in rules:
-        answer = resource.preflight(origin, method, request_headers, private_network)
-        if answer.allowed:
-            return answer, resource
-        first = first or (answer, resource)
-    assert first is not None
-    return first
 
 
 # --- routes that decide at the Flask level ----------------------------------------------------------------
@@ -470,7 +331,7 @@ def cross_origin(*args: Any, **options: Unpack[CORSOptions]) -> Callable[[F], F]
         key = id(view)
 
         def wrapped(*view_args: Any, **view_kwargs: Any) -> Any:
-            slot = _VIEW_SLOT.get(None)
+            slot = VIEW_SLOT.get(None)
             if slot is None:  # no layer in front yet (this application's first request): answer here
                 app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
                 _AppCORS.ensure(app)
@@ -527,23 +388,6 @@ def _policy(options: Mapping[str, Any]) -> Policy:
 # --- answering at the Flask level -------------------------------------------------------------------------------
 
 
-def _answer(resource: ResourcePolicy, environ: WSGIEnvironment) -> Answer:
-    """``resource``'s answer to this request: a preflight's, or an actual request's."""
-    origin = environ.get("HTTP_ORIGIN")
-    origin = origin if isinstance(origin, str) or origin is None else ""
-    method = environ.get("HTTP_ACCESS_CONTROL_REQUEST_METHOD")
-    if origin is not None and method is not None and environ.get("REQUEST_METHOD") == "OPTIONS":
-        request_headers = environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS")
-        private_network = environ.get("HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK")
-        return resource.preflight(
-            origin,
-            method if isinstance(method, str) else "",
-            request_headers if request_headers is None or isinstance(request_headers, str) else "",
-            private_network if isinstance(private_network, str) else None,
-        )
-    return resource.no_origin if origin is None else resource.actual(origin)
-
-
 def _answer_in_flask(resource: ResourcePolicy, app: Flask, view: Callable[..., Any], args: Any, kwargs: Any) -> Any:
     """A decorated view's answer applied to Flask's response, where no layer stands in front."""
     environ = request.environ
@@ -560,7 +404,7 @@ def _decide(resource: ResourcePolicy, response: Any, environ: WSGIEnvironment) -
     """Apply ``resource``'s answer to a Flask response and mark the request decided, so that the
     application-wide layer adds nothing more (one request, one answer)."""
     environ[DECIDED] = True
-    answer = _answer(resource, environ)
+    answer = answer_for(resource, environ)
     if answer.status and resource.automatic_options:  # a preflight the rule answers itself
         status, headers = answer.response()
         response.status = status
