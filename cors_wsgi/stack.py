@@ -21,7 +21,7 @@ since only routing tells whose they are.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
@@ -128,8 +128,10 @@ class LayerStack:
                 return []
         slot: list[Any] = [environ, self.owner, self.views]
         replaced: list[bool] = []
+        started: list[bool] = []
 
         def cors_start_response(status: Any, headers: Any, exc_info: Any = None) -> Any:
+            started.append(True)
             decided, rule = answer, resource
             if len(slot) > 3:  # a decorated view answered: its rule decides
                 rule = slot[3]
@@ -151,11 +153,29 @@ class LayerStack:
         finally:
             VIEW_SLOT.reset(token)
         if replaced:  # the layer's own answer went out instead of the application's
-            close = getattr(result, "close", None)
-            if close is not None:
-                close()
+            _close(result)
             return []
+        if not started:  # start_response may still come, from inside the body (PEP 3333)
+            return _unless_replaced(result, replaced)
         return result
+
+
+def _unless_replaced(result: Iterable[bytes], replaced: list[bool]) -> Iterator[bytes]:
+    """The application's body, unless the ``start_response`` it calls while producing it is answered by the
+    layer instead (then the answer goes out with no body); closed either way."""
+    try:
+        for chunk in result:
+            if replaced:
+                break
+            yield chunk
+    finally:
+        _close(result)
+
+
+def _close(result: Iterable[bytes]) -> None:
+    close = getattr(result, "close", None)
+    if close is not None:
+        close()
 
 
 def is_error(status: object) -> bool:
