@@ -496,7 +496,7 @@ def test_check_agrees_with_the_paste_filter(tmp_path: Path, section: dict[str, s
 
 # --- --flask-app: route by route, against flask-cors' reading -------------------------------------------------
 
-FLASK_APP = '''
+FLASK_APP = """
 from flask import Blueprint, Flask
 from cors_wsgi.flask import CORS, cross_origin
 
@@ -512,7 +512,7 @@ def create_app():
 
     CORS(app, resources=r"/api/*")
     return app
-'''
+"""
 
 
 def test_flask_app_table_and_lost_routes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:

@@ -29,6 +29,8 @@ from cors_wsgi import ConfigError, CORSConfigWarning
 ROOT = Path(__file__).resolve().parent.parent
 A, B, C = "https://a.example", "https://b.example", "https://c.example"
 IMPLEMENTATIONS = {"flask_cors": flask_cors, "cors_wsgi": dropin}
+
+
 def differs(row: str) -> str:
     """Name the "Differences from flask-cors" row an assertion relies on (the test at the end of this
     file reads these names from the source and looks for each in the documentation)."""
@@ -503,7 +505,7 @@ def test_app_config_shared_with_other_code_warns_once_and_still_starts() -> None
 
 def test_every_cited_difference_is_documented() -> None:
     """Every row this file cites with differs() names a row of the documentation's table."""
-    source = Path(__file__).read_text(encoding="utf-8").split('def differs(', 1)[1]  # the calls, not the docs
+    source = Path(__file__).read_text(encoding="utf-8").split("def differs(", 1)[1]  # the calls, not the docs
     cited = set(re.findall(r'differs\(\s*"([a-z-]+)"\s*\)', source))
     page = (ROOT / "docs" / "migration.md").read_text(encoding="utf-8")
     rows = set(re.findall(r'<a id="diff-([a-z-]+)"></a>', page))

@@ -25,5 +25,5 @@ def test_ruff_check() -> None:
 
 
 def test_ruff_format() -> None:
-    result = run("ruff", "format", "--check", "cors_wsgi", "examples", "benchmarks")
+    result = run("ruff", "format", "--check", "cors_wsgi", "tests", "examples", "benchmarks")
     assert result.returncode == 0, result.stdout + result.stderr
