@@ -171,13 +171,11 @@ class PathTable(Generic[T]):
       A table of several rules has ``starts == after``, so that only these tests apply.
 
     Other paths (``/``, ``//api``, ``/api``, a path between two rules) are for :meth:`lookup`, where literal
-    paths are one dict lookup and ``prefix*`` rules a ``startswith`` (the one rule of a ``single`` table,
-    without a loop); only real regexes run the regex engine per request.
+    paths are one dict lookup and ``prefix*`` rules a ``startswith``; only real regexes run the regex engine
+    per request.
     """
 
-    __slots__ = (
-        "_bare", "_literals", "_ordered", "above", "after", "below", "everything", "first", "rules", "single", "starts"
-    )  # fmt: skip
+    __slots__ = ("_literals", "_ordered", "above", "after", "below", "everything", "first", "rules", "single", "starts")
 
     def __init__(self, rules: Iterable[tuple[CompiledPath, T]]) -> None:
         self.rules: tuple[tuple[CompiledPath, T], ...] = tuple(sorted(rules, key=lambda rule: rule[0].sort_key()))
@@ -202,7 +200,7 @@ class PathTable(Generic[T]):
         if only is not None and only[0].kind == "prefix" and only[0].literal == "":
             self.everything = only[1]
         self.single: T | None = None
-        self.starts = self.after = self.above = self.below = self.first = self._bare = ""  # "" <= path < "": never
+        self.starts = self.after = self.above = self.below = self.first = ""  # "" <= path < "": never
         if self.everything is not None or any(regex is not None for _, _, regex, _ in self._ordered):
             return
         # The rules' span: from the least path a rule covers (a literal, a bare prefix, a prefix) to where
@@ -219,14 +217,12 @@ class PathTable(Generic[T]):
         if first >= "/0":
             self.below, self.first = "/0", first
         if only is not None and only[0].kind == "prefix" and "/0" <= ordered[0][0] < "0":  # one "/", then not another
-            self.single, self.starts, self._bare = only[1], ordered[0][0], ordered[0][1]
+            self.single, self.starts = only[1], ordered[0][0]
 
     def lookup(self, path: str) -> T | None:
         """The value of the most specific rule covering ``path`` (see :func:`routed_path`), or None."""
         if not path.startswith("/") or path.startswith("//"):
             path = routed_path(path)
-        if self.single is not None:  # no loop for the usual table: its rule, or its bare prefix ("/api")
-            return self.single if path.startswith(self.starts) or path == self._bare else None
         if self._literals:
             value = self._literals.get(path)
             if value is not None:
